@@ -1,0 +1,99 @@
+"""`/me`, `/me/keys` and the admin-only `/users` endpoints."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from chatapp.auth import admin_required, current_user
+from chatapp.openapi import api_spec, documented
+from chatapp.schemas.common import MessageResponse
+from chatapp.schemas.users import (
+    CreateKey,
+    CreateUser,
+    KeyCreatedResponse,
+    KeyOut,
+    KeyResponse,
+    KeysResponse,
+    MeResponse,
+    UpdateUser,
+    UserCreatedResponse,
+    UserOut,
+    UserResponse,
+    UsersResponse,
+)
+from chatapp.services import keys, users
+from chatapp.services.usage import rate_limit_report
+
+bp = Blueprint("users", __name__)
+
+
+@bp.get("/me")
+@api_spec.validate(resp=documented(200, MeResponse), tags=["users"])
+def me() -> MeResponse:
+    user = current_user()
+    return MeResponse(
+        username=user.username, is_admin=user.is_admin, rate_limits=rate_limit_report(user)
+    )
+
+
+@bp.get("/me/keys")
+@api_spec.validate(resp=documented(200, KeysResponse), tags=["keys"])
+def list_my_keys() -> KeysResponse:
+    records = keys.list_keys(current_user())
+    return KeysResponse(keys=[KeyOut.model_validate(record) for record in records])
+
+
+@bp.post("/me/keys")
+@api_spec.validate(json=CreateKey, resp=documented(201, KeyCreatedResponse), tags=["keys"])
+def create_my_key(json: CreateKey) -> tuple[KeyCreatedResponse, int]:
+    new_key = keys.create_key(current_user(), json.name)
+    return KeyCreatedResponse(key=KeyOut.model_validate(new_key.record), api_key=new_key.clear), 201
+
+
+@bp.delete("/me/keys/<prefix>")
+@api_spec.validate(resp=documented(200, KeyResponse, 404), tags=["keys"])
+def revoke_my_key(prefix: str) -> KeyResponse:
+    return KeyResponse(key=KeyOut.model_validate(keys.revoke_key(prefix, current_user())))
+
+
+@bp.get("/users")
+@admin_required
+@api_spec.validate(resp=documented(200, UsersResponse, 403), tags=["users"])
+def list_users() -> UsersResponse:
+    return UsersResponse(users=[UserOut.model_validate(user) for user in users.list_users()])
+
+
+@bp.post("/users")
+@admin_required
+@api_spec.validate(
+    json=CreateUser,
+    resp=documented(201, UserCreatedResponse, 403, 409),
+    tags=["users"],
+)
+def create_user(json: CreateUser) -> tuple[UserCreatedResponse, int]:
+    new_user = users.create_user(json.username, json.is_admin, json.rate_limit_per_hour)
+    user = UserOut.model_validate(new_user.user)
+    return UserCreatedResponse(user=user, api_key=new_user.clear_key), 201
+
+
+@bp.patch("/users/<username>")
+@admin_required
+@api_spec.validate(
+    json=UpdateUser,
+    resp=documented(200, UserResponse, 403, 404, 409),
+    tags=["users"],
+)
+def update_user(username: str, json: UpdateUser) -> UserResponse:
+    user = users.update_user(current_user(), username, json.changes())
+    return UserResponse(user=UserOut.model_validate(user))
+
+
+@bp.delete("/users/<username>")
+@admin_required
+@api_spec.validate(
+    resp=documented(200, MessageResponse, 403, 404, 409),
+    tags=["users"],
+)
+def delete_user(username: str) -> MessageResponse:
+    users.delete_user(current_user(), username)
+    return MessageResponse(message=f"User '{username}' deleted")

@@ -1,0 +1,49 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+
+from chatapp.errors import BadRequest, UnsupportedMediaType
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    from chatapp import api, auth, database, logs
+    from chatapp.config import load_config
+    from chatapp.errors import register_error_handlers
+    from chatapp.extensions import db, migrate
+    from chatapp.openapi import api_spec
+
+    app = Flask("chatapp", instance_relative_config=False)
+    app.config.update(load_config(app.instance_path, overrides))
+    app.json.sort_keys = False  # the chat list is an object keyed by chat_id, newest first
+    logs.configure_logging(app.config["LOG_LEVEL"], app.config["LOG_FORMAT"])
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR), render_as_batch=True)
+    logs.init_request_ids(app)
+    app.before_request(require_json_object_body)
+    auth.init_auth(app)
+    api.register_blueprints(app)
+    register_error_handlers(app)
+    api_spec.register(app)
+    return app
+
+
+def require_json_object_body() -> None:
+    """A body, when sent, must be a JSON object: 415 for another type, 400 for bad JSON."""
+    if request.method not in BODY_METHODS or not _has_body():
+        return
+    if not request.is_json:
+        raise UnsupportedMediaType()
+    if not isinstance(request.get_json(silent=True), dict):
+        raise BadRequest()
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "")

@@ -1,0 +1,68 @@
+"""Bearer-key authentication for every endpoint not marked public."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from flask import Flask, current_app, g, request
+
+from chatapp.errors import Forbidden, Unauthorized
+from chatapp.models import User
+from chatapp.services import keys
+
+F = TypeVar("F", bound=Callable)
+
+BEARER = "Bearer "
+
+
+def public(view: F) -> F:
+    """Mark a view as reachable without a key."""
+    view.is_public = True  # type: ignore[attr-defined]
+    return view
+
+
+def admin_required(view: F) -> F:
+    """Mark a view as admin only; checked right after authentication."""
+    view.admin_only = True  # type: ignore[attr-defined]
+    return view
+
+
+def parse_bearer(header: str | None) -> str:
+    """The key from exactly `Bearer <key>`; anything looser is rejected."""
+    if not header:
+        raise Unauthorized("Missing Authorization header; send 'Authorization: Bearer <key>'")
+    if not header.startswith(BEARER) or not keys.is_well_formed(header[len(BEARER) :]):
+        raise Unauthorized("Malformed Authorization header; send 'Authorization: Bearer <key>'")
+    return header[len(BEARER) :]
+
+
+def authenticate(header: str | None) -> User:
+    record = keys.find_active_key(parse_bearer(header))
+    if record is None:
+        raise Unauthorized("Unknown or revoked API key")
+    if not record.user.is_active:
+        raise Unauthorized("This user is deactivated")
+    keys.touch(record)
+    return record.user
+
+
+def current_user() -> User:
+    return g.user
+
+
+def _view() -> Callable | None:
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
+
+
+def authenticate_request() -> None:
+    view = _view()
+    if view is None or getattr(view, "is_public", False) or request.method == "OPTIONS":
+        return
+    g.user = authenticate(request.headers.get("Authorization"))
+    if getattr(view, "admin_only", False) and not g.user.is_admin:
+        raise Forbidden()
+
+
+def init_auth(app: Flask) -> None:
+    app.before_request(authenticate_request)

@@ -1,0 +1,111 @@
+"""The `chatapp` command: Flask's CLI for our app, plus serve, users and keys."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from chatapp.app import create_app
+from chatapp.errors import ApiError
+from chatapp.schemas.users import CreateUser
+from chatapp.services import keys, users
+
+
+@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+def main() -> None:
+    """chatapp: a self-hostable LLM chat service."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@with_appcontext
+def serve(host: str, port: int, workers: int, threads: int) -> None:
+    """Apply pending migrations once, then serve with gunicorn (gthread workers)."""
+    from chatapp.serve import gunicorn_options, run_gunicorn
+    from chatapp.startup import prepare
+
+    app = current_app._get_current_object()
+    admin_key = prepare(app)
+    if admin_key:
+        click.echo("Created user 'admin'. Its API key is shown this once; keep it safe:")
+        click.echo(admin_key)
+    run_gunicorn(gunicorn_options(host, port, workers, threads, app.config["LLM_TIMEOUT"]))
+
+
+@main.group("users")
+def users_group() -> None:
+    """Manage users."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+@click.option("--rate-limit", type=click.IntRange(1), help="Requests per hour for this user.")
+@with_appcontext
+def create_user(username: str, admin: bool, rate_limit: int | None) -> None:
+    """Create a user; the new API key is the last line of output."""
+    request = _validated(
+        CreateUser, username=username, is_admin=admin, rate_limit_per_hour=rate_limit
+    )
+    new_user = _run(
+        users.create_user, request.username, request.is_admin, request.rate_limit_per_hour
+    )
+    click.echo(f"Created user '{new_user.user.username}'. API key (shown once):")
+    click.echo(new_user.clear_key)
+
+
+@users_group.command("list")
+@with_appcontext
+def list_users() -> None:
+    """List users."""
+    for user in users.list_users():
+        flags = [
+            flag for flag, on in (("admin", user.is_admin), ("inactive", not user.is_active)) if on
+        ]
+        limit = user.rate_limit_per_hour or f"default ({current_app.config['RATE_LIMIT_PER_HOUR']})"
+        click.echo(f"{user.username}\t{','.join(flags) or '-'}\t{limit}/hour")
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Manage API keys."""
+
+
+@keys_group.command("create")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True, help="A label for the key.")
+@with_appcontext
+def create_key(username: str, name: str) -> None:
+    """Create a key for USERNAME; the key is the last line of output."""
+    new_key = _run(keys.create_key, _run(users.get_user, username), name)
+    click.echo(f"Created key {new_key.record.prefix} for '{username}' (shown once):")
+    click.echo(new_key.clear)
+
+
+@keys_group.command("revoke")
+@click.argument("prefix")
+@with_appcontext
+def revoke_key(prefix: str) -> None:
+    """Revoke the key with this display prefix."""
+    record = _run(keys.revoke_key, prefix)
+    click.echo(f"Revoked key {record.prefix}.")
+
+
+def _validated(model: type, **fields: object):  # noqa: ANN202 - returns an instance of model
+    from pydantic import ValidationError
+
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        raise click.BadParameter("; ".join(err["msg"] for err in exc.errors())) from exc
+
+
+def _run(function, *args):  # noqa: ANN001, ANN202 - a thin wrapper for any service call
+    try:
+        return function(*args)
+    except ApiError as exc:
+        raise click.ClickException(exc.message) from exc

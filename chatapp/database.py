@@ -1,0 +1,60 @@
+"""Database plumbing: migrations, SQLite connection settings and the health probe."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_migrate import upgrade
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from chatapp.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _find_migrations_dir() -> Path:
+    """Next to the package in a checkout; the working directory in an installed image."""
+    beside_package = Path(__file__).resolve().parent.parent / "migrations"
+    return beside_package if beside_package.is_dir() else Path.cwd() / "migrations"
+
+
+MIGRATIONS_DIR = _find_migrations_dir()
+
+
+def upgrade_database(app: Flask) -> None:
+    """Apply pending migrations, creating the SQLite file's folder if needed."""
+    with app.app_context():
+        url = db.engine.url
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        upgrade(directory=str(MIGRATIONS_DIR))
+
+
+def ping_database() -> dict[str, Any]:
+    """`{"status": "ok", "latency_ms", "backend"}` or `{"status": "down", "error"}`."""
+    started = time.perf_counter()
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver failure means the same thing to a health check
+        log.warning("database check failed: %s", exc)
+        return {"status": "down", "backend": db.engine.dialect.name, "error": type(exc).__name__}
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return {"status": "ok", "backend": db.engine.dialect.name, "latency_ms": latency}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite enforces foreign keys (our cascades) only when asked, per connection."""
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()

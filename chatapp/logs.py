@@ -1,0 +1,65 @@
+"""Logging as text or one JSON object per line, with the request ID on every record."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, Response, g, has_request_context, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A client's own request ID is echoed only if it is short and harmless in a log line.
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "request_id": getattr(record, "request_id", "-"),
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry)
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    """Set up the `chatapp` logger once; calling again only adjusts it."""
+    logger = logging.getLogger("chatapp")
+    logger.setLevel(level.upper())
+    logger.propagate = False
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.addFilter(RequestIdFilter())
+        logger.addHandler(handler)
+    formatter = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
+    for handler in logger.handlers:
+        handler.setFormatter(formatter)
+
+
+def _assign_request_id() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def _echo_request_id(response: Response) -> Response:
+    response.headers[REQUEST_ID_HEADER] = g.get("request_id") or uuid.uuid4().hex
+    return response
+
+
+def init_request_ids(app: Flask) -> None:
+    app.before_request(_assign_request_id)
+    app.after_request(_echo_request_id)

@@ -1,0 +1,108 @@
+"""Shapes of the users and keys endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from chatapp.schemas.common import StrictModel
+
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+RateLimit = Annotated[int, Field(ge=1, le=10_000_000)]
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    username: str
+    is_admin: bool
+    is_active: bool
+    rate_limit_per_hour: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    prefix: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class CreateUser(StrictModel):
+    username: Username
+    is_admin: bool = False
+    rate_limit_per_hour: RateLimit | None = None
+
+
+class UpdateUser(StrictModel):
+    """A partial change; `rate_limit_per_hour: null` goes back to the default."""
+
+    is_active: bool | None = None
+    is_admin: bool | None = None
+    rate_limit_per_hour: RateLimit | None = None
+
+    @model_validator(mode="after")
+    def _check_fields(self) -> UpdateUser:
+        if not self.model_fields_set:
+            raise ValueError("send at least one of is_active, is_admin, rate_limit_per_hour")
+        for name in ("is_active", "is_admin"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} must be true or false")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        return self.model_dump(exclude_unset=True)
+
+
+class CreateKey(StrictModel):
+    name: KeyName = "default"
+
+
+class UserResponse(BaseModel):
+    success: Literal[True] = True
+    user: UserOut
+
+
+class UserCreatedResponse(UserResponse):
+    api_key: str
+
+
+class UsersResponse(BaseModel):
+    success: Literal[True] = True
+    users: list[UserOut]
+
+
+class KeysResponse(BaseModel):
+    success: Literal[True] = True
+    keys: list[KeyOut]
+
+
+class KeyCreatedResponse(BaseModel):
+    success: Literal[True] = True
+    key: KeyOut
+    api_key: str
+
+
+class KeyResponse(BaseModel):
+    success: Literal[True] = True
+    key: KeyOut
+
+
+class RateLimitUsage(BaseModel):
+    limit: str
+    remaining: int | None = None
+    reset_at: float | None = None
+
+
+class MeResponse(BaseModel):
+    success: Literal[True] = True
+    username: str
+    is_admin: bool
+    rate_limits: dict[str, RateLimitUsage]

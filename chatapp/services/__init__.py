@@ -1,0 +1,1 @@
+"""Business logic: plain functions over the models, raising the API's domain errors."""

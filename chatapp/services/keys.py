@@ -1,0 +1,103 @@
+"""API keys: made with 256 random bits, stored only as SHA-256, shown once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from chatapp.db_types import utcnow
+from chatapp.errors import Conflict, NotFound
+from chatapp.extensions import db
+from chatapp.models import ApiKey, User
+
+KEY_PREFIX = "ck_"
+KEY_PATTERN = re.compile(r"^ck_[A-Za-z0-9_-]{32,128}$")
+DISPLAY_PREFIX_CHARS = 12  # "ck_" and 9 random characters: enough to tell keys apart in a list
+# Writing last_used_at on every request would add a write to every read; once a minute is plenty.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class NewKey:
+    record: ApiKey
+    clear: str
+
+
+def hash_key(clear: str) -> str:
+    return hashlib.sha256(clear.encode()).hexdigest()
+
+
+def generate_clear_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def is_well_formed(clear: str) -> bool:
+    return bool(KEY_PATTERN.match(clear))
+
+
+def add_key(user: User, name: str, clear: str | None = None) -> NewKey:
+    """Add a new key for `user` to the session (a given clear key is used as is, for API_KEY)."""
+    clear = clear or generate_clear_key()
+    record = ApiKey(
+        user=user, name=name, prefix=clear[:DISPLAY_PREFIX_CHARS], key_hash=hash_key(clear)
+    )
+    db.session.add(record)
+    return NewKey(record, clear)
+
+
+def create_key(user: User, name: str) -> NewKey:
+    new_key = add_key(user, name)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict("That key's display prefix already exists; create another") from exc
+    return new_key
+
+
+def find_active_key(clear: str) -> ApiKey | None:
+    """The unrevoked key with this clear text, with its user loaded in the same query."""
+    digest = hash_key(clear)
+    record = db.session.scalars(
+        select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.key_hash == digest)
+    ).first()
+    # The lookup is by hash, so timing reveals nothing about the key; compare again anyway.
+    if record is None or not hmac.compare_digest(record.key_hash, digest):
+        return None
+    return None if record.revoked_at is not None else record
+
+
+def touch(record: ApiKey) -> None:
+    now = utcnow()
+    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+        record.last_used_at = now
+        db.session.commit()
+
+
+def list_keys(user: User) -> list[ApiKey]:
+    return list(
+        db.session.scalars(
+            select(ApiKey).where(ApiKey.user_id == user.id).order_by(ApiKey.created_at, ApiKey.id)
+        )
+    )
+
+
+def revoke_key(prefix: str, user: User | None = None) -> ApiKey:
+    """Revoke by display prefix; limited to `user`'s own keys unless None (operators)."""
+    query = select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
+    if user is not None:
+        query = query.where(ApiKey.user_id == user.id)
+    record = db.session.scalars(query).first()
+    if record is None:
+        raise NotFound(f"Key '{prefix}' not found")
+    record.revoked_at = utcnow()
+    db.session.commit()
+    return record

@@ -1,0 +1,104 @@
+"""Users: creation with a first key and a prompt library, admin changes, the bootstrap admin."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from chatapp.errors import Conflict, UserNotFound
+from chatapp.extensions import db
+from chatapp.models import ApiKey, User
+from chatapp.services import keys, prompts
+
+log = logging.getLogger(__name__)
+
+ADMIN_USERNAME = "admin"
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: User
+    clear_key: str
+
+
+def get_user(username: str) -> User:
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise UserNotFound(username)
+    return user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.username)))
+
+
+def create_user(
+    username: str,
+    is_admin: bool = False,
+    rate_limit_per_hour: int | None = None,
+    clear_key: str | None = None,
+) -> NewUser:
+    """The user, their first key and their prompt library, in one transaction."""
+    user = User(username=username, is_admin=is_admin, rate_limit_per_hour=rate_limit_per_hour)
+    db.session.add(user)
+    new_key = keys.add_key(user, "default", clear_key)
+    prompts.seed_library(user)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise Conflict(f"User '{username}' already exists") from exc
+    return NewUser(user, new_key.clear)
+
+
+def update_user(actor: User, username: str, changes: dict[str, object]) -> User:
+    user = get_user(username)
+    if user.id == actor.id and (
+        changes.get("is_active") is False or changes.get("is_admin") is False
+    ):
+        raise Conflict("You can't deactivate or demote yourself")
+    for field, value in changes.items():
+        setattr(user, field, value)
+    db.session.commit()
+    return user
+
+
+def delete_user(actor: User, username: str) -> None:
+    user = get_user(username)
+    if user.id == actor.id:
+        raise Conflict("You can't delete yourself")
+    # The chats, messages, keys and prompts go with the user (ON DELETE CASCADE).
+    db.session.delete(user)
+    db.session.commit()
+
+
+def ensure_admin(api_key: str | None) -> str | None:
+    """Make sure `admin` exists (with `api_key` valid for it when set).
+
+    Returns the clear key of a newly created admin when no API_KEY was given, so that the
+    caller can print it once; otherwise None.
+    """
+    admin = db.session.scalars(select(User).where(User.username == ADMIN_USERNAME)).first()
+    if admin is None:
+        created = create_user(ADMIN_USERNAME, is_admin=True, clear_key=api_key)
+        return None if api_key else created.clear_key
+    if api_key:
+        _ensure_key_for(admin, api_key)
+    return None
+
+
+def _ensure_key_for(admin: User, api_key: str) -> None:
+    record = db.session.scalars(
+        select(ApiKey).where(ApiKey.key_hash == keys.hash_key(api_key))
+    ).first()
+    if record is None:
+        keys.add_key(admin, "API_KEY", api_key)
+    elif record.user_id != admin.id:
+        log.error("API_KEY belongs to user id %s, not to admin; leaving it alone", record.user_id)
+    elif record.revoked_at is not None:
+        log.warning("API_KEY had been revoked; it is valid again because API_KEY is set")
+        record.revoked_at = None
+    db.session.commit()

@@ -1,0 +1,19 @@
+"""What runs once before serving: migrations, the bootstrap admin and the legacy import."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from chatapp.database import upgrade_database
+from chatapp.services.users import ensure_admin
+
+log = logging.getLogger(__name__)
+
+
+def prepare(app: Flask) -> str | None:
+    """Bring the database up to date; return the new admin's clear key if one was made."""
+    upgrade_database(app)
+    with app.app_context():
+        return ensure_admin(app.config["API_KEY"])
