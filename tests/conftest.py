@@ -81,9 +81,10 @@ def _fresh_database(admin_url: str, url: str) -> str:
 
 
 def _migrate(url: str) -> None:
-    upgrade_database(create_app({"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}))
-    with create_app({"DATABASE_URL": url}).app_context():
-        db.engine.dispose()
+    app = create_app({"DATABASE_URL": url})
+    upgrade_database(app)
+    with app.app_context():
+        db.engine.dispose()  # closing the last connection also checkpoints SQLite's WAL
 
 
 @pytest.fixture(scope="session")

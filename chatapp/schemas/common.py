@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StrictModel(BaseModel):
-    """Request bodies reject unknown fields, so a typo is a 422, not a silent no-op."""
+    """Request bodies reject unknown fields and loose types ("yes" is not a boolean): a 422."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ErrorDetail(BaseModel):

@@ -1,0 +1,96 @@
+"""Authentication: strict Bearer parsing, unknown or revoked keys, inactive users, admins."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import bearer
+
+MALFORMED_HEADERS = [
+    "",
+    "Bearer",
+    "Bearer ",
+    "bearer ck_" + "a" * 43,
+    "Basic dXNlcjpwYXNz",
+    "Bearer  ck_" + "a" * 43,
+    "Bearer ck_" + "a" * 43 + " extra",
+    "Bearer ck_short",
+    "Bearer xx_" + "a" * 43,
+    "Bearer ck_" + "a" * 40 + "!!!",
+    "Token ck_" + "a" * 43,
+]
+
+
+def assert_unauthorized(response) -> None:
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    body = response.get_json()
+    assert body["success"] is False
+    assert body["error"]["code"] == "unauthorized"
+
+
+def test_missing_authorization_header_is_401(client):
+    assert_unauthorized(client.get("/me"))
+
+
+@pytest.mark.parametrize("header", MALFORMED_HEADERS)
+def test_malformed_authorization_header_is_401(client, header):
+    assert_unauthorized(client.get("/me", headers={"Authorization": header}))
+
+
+def test_unknown_key_is_401(client):
+    assert_unauthorized(client.get("/me", headers=bearer("ck_" + "b" * 43)))
+
+
+def test_valid_key_authenticates(client, admin):
+    response = client.get("/me", headers=admin.headers)
+    assert response.status_code == 200
+    assert response.get_json()["username"] == "admin"
+
+
+def test_revoked_key_is_rejected_on_the_very_next_request(client, make_user):
+    bob = make_user("bob")
+    prefix = client.get("/me/keys", headers=bob.headers).get_json()["keys"][0]["prefix"]
+    assert client.delete(f"/me/keys/{prefix}", headers=bob.headers).status_code == 200
+    assert_unauthorized(client.get("/me", headers=bob.headers))
+
+
+def test_deactivated_user_is_rejected_on_the_very_next_request(client, admin, make_user):
+    bob = make_user("bob")
+    assert client.get("/me", headers=bob.headers).status_code == 200
+    response = client.patch("/users/bob", json={"is_active": False}, headers=admin.headers)
+    assert response.status_code == 200
+    assert_unauthorized(client.get("/me", headers=bob.headers))
+
+
+def test_reactivated_user_can_authenticate_again(client, admin, make_user):
+    bob = make_user("bob")
+    client.patch("/users/bob", json={"is_active": False}, headers=admin.headers)
+    client.patch("/users/bob", json={"is_active": True}, headers=admin.headers)
+    assert client.get("/me", headers=bob.headers).status_code == 200
+
+
+ADMIN_ROUTES = [
+    ("get", "/users", None),
+    ("post", "/users", {"username": "carol"}),
+    ("patch", "/users/admin", {"is_admin": False}),
+    ("delete", "/users/admin", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
+def test_non_admin_gets_403_on_admin_routes(client, make_user, method, path, body):
+    bob = make_user("bob")
+    response = getattr(client, method)(path, json=body, headers=bob.headers)
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ADMIN_ROUTES)
+def test_admin_routes_need_a_key_before_anything_else(client, method, path, body):
+    assert_unauthorized(getattr(client, method)(path, json=body))
+
+
+@pytest.mark.parametrize("path", ["/", "/health", "/openapi.json", "/docs"])
+def test_public_routes_need_no_key(client, path):
+    assert client.get(path).status_code == 200
