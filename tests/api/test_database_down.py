@@ -1,0 +1,54 @@
+"""The database going away gives 503 (never a 500), and service comes back by itself."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from chatapp import create_app
+from chatapp.extensions import db
+from chatapp.services.users import ensure_admin
+from tests.conftest import ADMIN_KEY, bearer
+from tests.tcpproxy import TcpProxy
+
+
+@pytest.fixture
+def proxied_app(postgres_url, fake_ollama):
+    """The app talking to PostgreSQL through a proxy the test can cut."""
+    if postgres_url is None:
+        pytest.skip("PostgreSQL is unavailable")
+    url = make_url(postgres_url)
+    with TcpProxy(url.host, url.port) as proxy:
+        app = create_app(
+            {
+                "DATABASE_URL": url.set(port=proxy.port).render_as_string(hide_password=False),
+                "API_KEY": ADMIN_KEY,
+                "OLLAMA_HOST": fake_ollama.url,
+                "LEGACY_IMPORT_ON_START": False,
+            }
+        )
+        with app.app_context():
+            ensure_admin(ADMIN_KEY)
+            db.session.remove()
+        yield app, proxy
+        proxy.restore()
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_database_down_gives_503_and_recovers_without_restart(proxied_app):
+    app, proxy = proxied_app
+    client = app.test_client()
+    assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+
+    proxy.cut()
+    down = client.get("/me", headers=bearer(ADMIN_KEY))
+    assert down.status_code == 503
+    assert down.get_json()["error"]["code"] == "database_unavailable"
+    health = client.get("/health")
+    assert health.status_code == 503
+    assert health.get_json()["status"] == "down"
+
+    proxy.restore()
+    assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+    assert client.get("/health").get_json()["database"]["status"] == "ok"
