@@ -58,7 +58,7 @@ def gunicorn_server(
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
-        "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", wsgi,
+        "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket", wsgi,
     ]  # fmt: skip
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"

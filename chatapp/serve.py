@@ -35,6 +35,8 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, timeout: 
         "graceful_timeout": 30,
         "keepalive": 5,
         "accesslog": "-",
+        # One fixed control-socket path would collide between instances on one host.
+        "control_socket_disable": True,
     }
 
 
