@@ -1,0 +1,254 @@
+"""The one HTTP helper the adapters share: a Session, timeouts, and requests errors mapped."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+import requests.adapters
+
+from chatapp.providers.base import (
+    MalformedResponse,
+    ModelNotFound,
+    ProviderError,
+    ProviderResponseError,
+    ProviderTimeout,
+    ProviderUnavailable,
+)
+
+# Decides from (status, parsed error body, message) whether an error means "no such model";
+# status is None for errors that arrive in-band, inside a 200 stream.
+ModelMissing = Callable[[int | None, Any, str], bool]
+
+_MISSING: Any = object()
+_READ_SIZE = 1024  # bytes per read; chunked responses still arrive chunk by chunk
+_POOL_SIZE = 32  # idle connections kept per host; more than a typical worker's threads
+
+
+class _NoCookies(http.cookiejar.DefaultCookiePolicy):
+    """Accept no cookies (LLM APIs need none; some CDNs in front of them set them)."""
+
+    def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
+        return False
+
+
+def _never(status: int | None, payload: Any, message: str) -> bool:
+    return False
+
+
+class HttpClient:
+    """A requests.Session bound to one provider's base URL, headers and timeouts."""
+
+    def __init__(
+        self,
+        provider: str,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 120.0,
+        model_missing: ModelMissing = _never,
+    ) -> None:
+        self.provider = provider
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout, read_timeout)
+        self.session = requests.Session()
+        self.session.headers.update(headers or {})
+        # One provider serves every request thread: keep enough idle connections for them,
+        # and keep no cookies, so the shared session has no state that threads could race on.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=_POOL_SIZE)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.cookies.set_policy(_NoCookies())
+        self._model_missing = model_missing
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """GET path and return its JSON body."""
+        with self._send("GET", path, params=params) as resp:
+            return self._json(resp)
+
+    def post_json(self, path: str, body: Mapping[str, Any]) -> Any:
+        """POST body as JSON and return the JSON answer."""
+        with self._send("POST", path, json=body) as resp:
+            return self._json(resp)
+
+    @contextmanager
+    def stream_lines(self, path: str, body: Mapping[str, Any]) -> Iterator[Iterator[str]]:
+        """POST body and give its response as lines; leaving the block closes the response.
+
+        Closing the response early drops the connection, which is how every provider
+        learns that it should stop generating.
+        """
+        resp = self._send("POST", path, json=body, stream=True)
+        try:
+            yield self._lines(resp)
+        finally:
+            resp.close()
+
+    def error(self, payload: Any, status: int | None = None, model: Any = None) -> ProviderError:
+        """The exception for an upstream error body (or in-band error frame)."""
+        message = error_message(payload) or "no error message"
+        if isinstance(model, str) and self._model_missing(status, payload, message):
+            return ModelNotFound(model)
+        where = f"HTTP {status}" if status is not None else "an error mid-stream"
+        return ProviderResponseError(f"{self.provider} returned {where}: {message}", status)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            resp = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise self._transport_error(exc) from exc
+        if not resp.ok:
+            with resp:
+                raise self._status_error(resp, kwargs.get("json"))
+        return resp
+
+    def _status_error(self, resp: requests.Response, body: Any) -> ProviderError:
+        try:
+            content = resp.content
+        except requests.RequestException:  # the error body itself broke off: go without it
+            content = b""
+        try:
+            payload: Any = json.loads(content)
+        except ValueError:
+            payload = None
+        model = body.get("model") if isinstance(body, Mapping) else None
+        if error_message(payload) is None:
+            # Not an error document (e.g. an HTML page from a proxy): show a bit of the text.
+            text = " ".join(content.decode("utf-8", errors="replace").split())[:200]
+            payload = {"error": text or resp.reason or "empty body"}
+            model = None  # a page like that says nothing about the model
+        return self.error(payload, resp.status_code, model)
+
+    def _json(self, resp: requests.Response) -> Any:
+        # The body is already read (no stream=True), so decoding is all that can fail.
+        try:
+            return resp.json()
+        except ValueError as exc:  # requests.JSONDecodeError included
+            raise MalformedResponse(f"{self.provider} sent a body that is not JSON") from exc
+
+    def _lines(self, resp: requests.Response) -> Iterator[str]:
+        pending: list[bytes] = []  # pieces of a line that spans several reads
+        try:
+            for data in resp.iter_content(chunk_size=_READ_SIZE):
+                *ends, rest = data.split(b"\n")
+                for end in ends:
+                    yield _decode_line(b"".join([*pending, end]))
+                    pending = []
+                pending.append(rest)
+        except requests.RequestException as exc:
+            raise self._transport_error(exc) from exc
+        if any(pending):
+            yield _decode_line(b"".join(pending))
+
+    def _transport_error(self, exc: requests.RequestException) -> ProviderError:
+        # Timeout covers ConnectTimeout too; a read timeout mid-body surfaces as a
+        # ConnectionError that wraps urllib3's ReadTimeoutError, hence the chain walk.
+        if isinstance(exc, requests.Timeout) or _caused_by_timeout(exc):
+            return ProviderTimeout(f"{self.provider} did not answer in time")
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            return ProviderResponseError(f"{self.provider} broke off its answer")
+        if isinstance(exc, requests.ConnectionError):
+            return ProviderUnavailable(f"Cannot connect to {self.provider}")
+        return ProviderUnavailable(f"Cannot reach {self.provider}: {type(exc).__name__}")
+
+
+def _decode_line(line: bytes) -> str:
+    return line.rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, its causes and contexts, and exceptions wrapped in args."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        item = todo.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        yield item
+        todo.extend(e for e in (item.__cause__, item.__context__) if e is not None)
+        todo.extend(a for a in item.args if isinstance(a, BaseException))
+
+
+def _caused_by_timeout(exc: BaseException) -> bool:
+    return any(
+        isinstance(e, TimeoutError) or type(e).__name__ == "ReadTimeoutError" for e in _chain(exc)
+    )
+
+
+def error_message(payload: Any) -> str | None:
+    """The human message in an error body: {"error": "..."} or {"error": {"message": ...}}."""
+    if not isinstance(payload, Mapping):
+        return None
+    error = payload.get("error")
+    if isinstance(error, Mapping):
+        error = error.get("message") or error.get("type")
+    if not error:
+        error = payload.get("message") or payload.get("detail")
+    return str(error) if error else None
+
+
+def parse_json(text: str, provider: str) -> Any:
+    """Decode one stream line or SSE data field, or raise MalformedResponse."""
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise MalformedResponse(f"{provider} sent a stream line that is not JSON") from exc
+
+
+def dig(
+    obj: Any, *path: str | int, kind: type | tuple[type, ...] = object, default: Any = _MISSING
+) -> Any:
+    """obj[path0][path1]..., checked against kind; MalformedResponse when it isn't there.
+
+    With a default, a missing or null value gives the default instead.
+    """
+    for key in path:
+        obj = _step(obj, key)
+        if obj is _MISSING:
+            if default is not _MISSING:
+                return default
+            raise MalformedResponse(f"unexpected response shape: no {key!r}")
+    if obj is None and default is not _MISSING:
+        return default
+    if not isinstance(obj, kind):
+        raise MalformedResponse(f"unexpected response shape: {path} is {type(obj).__name__}")
+    return obj
+
+
+def _step(obj: Any, key: str | int) -> Any:
+    # Only objects have keys and only arrays have indexes: "text"[0] is not a JSON path.
+    if isinstance(key, str) and isinstance(obj, Mapping):
+        return obj.get(key, _MISSING)
+    if isinstance(key, int) and isinstance(obj, list) and -len(obj) <= key < len(obj):
+        return obj[key]
+    return _MISSING
+
+
+def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
+    """Server-Sent Events as (event, data) pairs; event is "message" when unnamed."""
+    event, data = "", []
+    for line in lines:
+        if not line:
+            if data:
+                yield event or "message", "\n".join(data)
+            event, data = "", []
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "data":
+            data.append(value)
+        elif field == "event":
+            event = value
+    if data:  # be lenient with servers that close without the final blank line
+        yield event or "message", "\n".join(data)

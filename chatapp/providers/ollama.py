@@ -1,0 +1,156 @@
+"""Ollama adapter: /api/chat (NDJSON streaming), /api/tags and /api/version."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+from chatapp.providers.base import (
+    ChatOptions,
+    Chunk,
+    Message,
+    ModelInfo,
+    ProviderResponseError,
+    Reply,
+    Usage,
+)
+from chatapp.providers.http import HttpClient, dig, parse_json
+
+DEFAULT_HOST = "http://127.0.0.1:11434"
+_DEFAULT_PORT = 11434
+_FINISH = {"stop": "stop", "length": "length"}
+
+
+def normalize_host(host: str | None) -> str:
+    """OLLAMA_HOST read as Ollama's own tools read it.
+
+    "host", "host:port" and ":port" mean plain http with 11434 as the default port; with an
+    explicit scheme the default port is that scheme's (80 or 443), as in Ollama's envconfig.
+    """
+    host = (host or "").strip()
+    if not host:
+        return DEFAULT_HOST
+    scheme, sep, _ = host.partition("://")
+    default_port = {"http": 80, "https": 443}.get(scheme, 80) if sep else _DEFAULT_PORT
+    parts = urlsplit(host if sep else "http://" + host)
+    hostname = parts.hostname or "127.0.0.1"
+    if ":" in hostname:  # IPv6 literals need their brackets back
+        hostname = f"[{hostname}]"
+    port = parts.port or default_port
+    return f"{parts.scheme}://{hostname}:{port}{parts.path.rstrip('/')}"
+
+
+def _model_missing(status: int | None, payload: Any, message: str) -> bool:
+    # Ollama answers 404 {"error": "model 'x' not found"}; a bare 404 page is a wrong URL.
+    return status == 404 and "model" in message.lower()
+
+
+class OllamaProvider:
+    """Talks to an Ollama server."""
+
+    name = "ollama"
+
+    def __init__(
+        self,
+        host: str | None = DEFAULT_HOST,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 120.0,
+    ) -> None:
+        self.host = normalize_host(host)
+        self._http = HttpClient(
+            self.name,
+            self.host,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            model_missing=_model_missing,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> OllamaProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
+        payload = self._http.post_json("/api/chat", _body(messages, model, options, False))
+        self._raise_in_band(payload, model)
+        return Reply(
+            content=dig(payload, "message", "content", kind=str, default=""),
+            model=dig(payload, "model", kind=str, default=model),
+            usage=_usage(payload),
+            finish_reason=_finish(payload),
+        )
+
+    def stream(
+        self, messages: Sequence[Message], model: str, options: ChatOptions
+    ) -> Iterator[Chunk]:
+        body = _body(messages, model, options, True)
+        with self._http.stream_lines("/api/chat", body) as lines:
+            for line in lines:
+                if not line.strip():
+                    continue
+                frame = parse_json(line, self.name)
+                self._raise_in_band(frame, model)
+                content = dig(frame, "message", "content", kind=str, default="")
+                if content:
+                    yield Chunk(content=content)
+                if dig(frame, "done", kind=bool, default=False):
+                    yield Chunk(done=True, usage=_usage(frame), finish_reason=_finish(frame))
+                    return
+        raise ProviderResponseError("ollama ended the stream before it was done")
+
+    def models(self) -> list[ModelInfo]:
+        payload = self._http.get_json("/api/tags")
+        entries = dig(payload, "models", kind=list)
+        return [
+            ModelInfo(
+                name=dig(entry, "name", kind=str),
+                details={k: v for k, v in entry.items() if k != "name"},
+            )
+            for entry in entries
+        ]
+
+    def ping(self) -> dict[str, Any]:
+        payload = self._http.get_json("/api/version")
+        return {"version": dig(payload, "version", kind=str, default=None)}
+
+    def _raise_in_band(self, payload: Any, model: str) -> None:
+        # Ollama keeps status 200 for errors that happen after streaming began.
+        if isinstance(payload, dict) and "error" in payload:
+            raise self._http.error(payload, model=model)
+
+
+def _body(
+    messages: Sequence[Message], model: str, options: ChatOptions, stream: bool
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "stream": stream,
+    }
+    sampling: dict[str, Any] = {}
+    if options.temperature is not None:
+        sampling["temperature"] = options.temperature
+    if options.max_tokens is not None:
+        sampling["num_predict"] = options.max_tokens  # Ollama's name for max_tokens
+    if sampling:
+        body["options"] = sampling
+    return body
+
+
+def _usage(payload: Any) -> Usage:
+    # The metric fields are optional in Ollama's format (e.g. absent on a cached prompt).
+    return Usage(
+        prompt_tokens=dig(payload, "prompt_eval_count", kind=int, default=None),
+        completion_tokens=dig(payload, "eval_count", kind=int, default=None),
+    )
+
+
+def _finish(payload: Any) -> str | None:
+    reason = dig(payload, "done_reason", kind=str, default=None)
+    return _FINISH.get(reason, reason) if reason else None

@@ -1,0 +1,142 @@
+"""OpenAI-compatible adapter: {base}/chat/completions (SSE streaming) and {base}/models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from chatapp.providers.base import (
+    ChatOptions,
+    Chunk,
+    Message,
+    ModelInfo,
+    ProviderResponseError,
+    Reply,
+    Usage,
+)
+from chatapp.providers.http import HttpClient, dig, parse_json, sse_events
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+def _model_missing(status: int | None, payload: Any, message: str) -> bool:
+    # A 404 without "model" in it is more likely a wrong base URL than an unknown model.
+    code = dig(payload, "error", "code", default=None)
+    return code == "model_not_found" or (status == 404 and "model" in message.lower())
+
+
+class OpenAIProvider:
+    """Talks to OpenAI or any server that speaks its chat completions API (vLLM, llama.cpp...)."""
+
+    name = "openai"
+
+    def __init__(
+        self,
+        base_url: str | None = DEFAULT_BASE_URL,
+        api_key: str | None = None,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 120.0,
+    ) -> None:
+        # Like the openai SDK, base_url includes the /v1; local servers often need no key.
+        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = HttpClient(
+            self.name,
+            self.base_url,
+            headers=headers,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            model_missing=_model_missing,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> OpenAIProvider:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
+        payload = self._http.post_json("/chat/completions", _body(messages, model, options, False))
+        self._raise_in_band(payload, model)
+        choice = dig(payload, "choices", 0, kind=Mapping)
+        return Reply(
+            content=dig(choice, "message", "content", kind=str, default=""),
+            model=dig(payload, "model", kind=str, default=model),
+            usage=_usage(payload) or Usage(),
+            finish_reason=dig(choice, "finish_reason", kind=str, default=None),
+        )
+
+    def stream(
+        self, messages: Sequence[Message], model: str, options: ChatOptions
+    ) -> Iterator[Chunk]:
+        body = _body(messages, model, options, True)
+        usage: Usage | None = None
+        finish: str | None = None
+        with self._http.stream_lines("/chat/completions", body) as lines:
+            for _event, data in sse_events(lines):
+                if data.strip() == "[DONE]":
+                    yield Chunk(done=True, usage=usage or Usage(), finish_reason=finish)
+                    return
+                frame = parse_json(data, self.name)
+                self._raise_in_band(frame, model)
+                usage = _usage(frame) or usage
+                # The usage chunk has "choices": [] and some servers send null: both mean none.
+                for choice in dig(frame, "choices", kind=list, default=[])[:1]:
+                    finish = dig(choice, "finish_reason", kind=str, default=None) or finish
+                    content = dig(choice, "delta", "content", kind=str, default="")
+                    if content:
+                        yield Chunk(content=content)
+        if finish is None:
+            raise ProviderResponseError("openai ended the stream before it was done")
+        # Tolerate servers that finish a choice but never send [DONE].
+        yield Chunk(done=True, usage=usage or Usage(), finish_reason=finish)
+
+    def models(self) -> list[ModelInfo]:
+        payload = self._http.get_json("/models")
+        self._raise_in_band(payload, None)
+        return [
+            ModelInfo(
+                name=dig(entry, "id", kind=str),
+                details={k: v for k, v in entry.items() if k != "id"},
+            )
+            for entry in dig(payload, "data", kind=list)
+        ]
+
+    def ping(self) -> dict[str, Any]:
+        # OpenAI-compatible servers have no version endpoint; listing models proves the key too.
+        return {"models": len(self.models())}
+
+    def _raise_in_band(self, payload: Any, model: str | None) -> None:
+        if isinstance(payload, Mapping) and payload.get("error"):
+            raise self._http.error(payload, model=model)
+
+
+def _body(
+    messages: Sequence[Message], model: str, options: ChatOptions, stream: bool
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": model,
+        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "stream": stream,
+    }
+    if stream:
+        body["stream_options"] = {"include_usage": True}
+    if options.temperature is not None:
+        body["temperature"] = options.temperature
+    if options.max_tokens is not None:
+        body["max_tokens"] = options.max_tokens
+    return body
+
+
+def _usage(payload: Any) -> Usage | None:
+    usage = dig(payload, "usage", kind=Mapping, default=None)
+    if usage is None:
+        return None
+    return Usage(
+        prompt_tokens=dig(usage, "prompt_tokens", kind=int, default=None),
+        completion_tokens=dig(usage, "completion_tokens", kind=int, default=None),
+    )
