@@ -58,9 +58,19 @@ def gunicorn_server(
     port = free_port()
     command = [
         sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
-        "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning", "--no-control-socket", wsgi,
+        "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+        "--no-control-socket", wsgi,
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env})
+    with serving(command, port, env) as url:
+        yield url
+
+
+@contextmanager
+def serving(command: list[str], port: int, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run an HTTP server process from the repository root until the block ends."""
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url)

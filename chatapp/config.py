@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
 
 
 def _bool(value: str) -> bool:
@@ -30,6 +31,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "RATELIMIT_STORAGE_URI": ("chatapp-db://", str),
     "RATELIMIT_STRATEGY": ("sliding-window-counter", str),
     "RATELIMIT_ENABLED": (True, _bool),
+    "RATELIMIT_PURGE_SECONDS": (300.0, float),
     "LLM_PROVIDER": ("ollama", str),
     "LLM_MODEL": ("llama3.1:8b-instruct-q8_0", str),
     "OLLAMA_HOST": ("http://127.0.0.1:11434", str),
@@ -82,26 +84,43 @@ def load_config(
     for name, (default, parse) in SETTINGS.items():
         raw = source.get(name)
         values[name] = parse(raw) if raw not in (None, "") else default
-    values.update(overrides or {})
+    values.update(_parse_overrides(overrides or {}))
     values["SQLALCHEMY_DATABASE_URI"] = _database_url(values, instance_path)
     values.update(_derived(values))
     return values
+
+
+def _parse_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Overrides may be typed values or, as from the environment, strings to parse."""
+    parsed = dict(overrides)
+    for name, value in overrides.items():
+        if name in SETTINGS and isinstance(value, str) and value != "":
+            parsed[name] = SETTINGS[name][1](value)
+    return parsed
 
 
 def _database_url(values: Mapping[str, Any], instance_path: str) -> str:
     if values.get("SQLALCHEMY_DATABASE_URI"):
         return str(values["SQLALCHEMY_DATABASE_URI"])
     if values.get("DATABASE_URL"):
-        url = str(values["DATABASE_URL"])
-        # Heroku-style URLs say postgres://, which SQLAlchemy 2 no longer accepts.
-        return "postgresql://" + url[len("postgres://") :] if url.startswith("postgres://") else url
+        return _with_psycopg2(str(values["DATABASE_URL"]))
     if values.get("DB_HOST"):
         return database_url_from_parts(values)
     return f"sqlite:///{Path(instance_path) / 'chatapp.db'}"
 
 
+def _with_psycopg2(url: str) -> str:
+    """A driverless PostgreSQL URL names psycopg2, the driver we ship: SQLAlchemy 2.1 would
+    pick psycopg 3, and Heroku-style `postgres://` is no longer accepted at all."""
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url[len(scheme) :]
+    return url
+
+
 def _derived(values: Mapping[str, Any]) -> dict[str, Any]:
-    in_memory = ":memory:" in str(values["SQLALCHEMY_DATABASE_URI"])
+    url = make_url(values["SQLALCHEMY_DATABASE_URI"])
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if not in_memory:
         # At least as many connections as gunicorn threads, so no thread waits on the pool.

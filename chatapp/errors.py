@@ -87,6 +87,14 @@ class UnsupportedMediaType(ApiError):
 class ValidationFailed(ApiError):
     status, code, message = 422, "validation_error", "The request is not valid"
 
+    def __init__(self, message: str | None = None, details: list[dict[str, Any]] | None = None):
+        # Clients that show only the message (the openai SDK, a curl user) still learn why.
+        if message is None and details:
+            first = details[0]
+            more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+            message = f"{self.message}: {first['field']}: {first['message']}{more}"
+        super().__init__(message, details)
+
 
 class ProviderFailed(ApiError):
     status, code, message = 502, "provider_error", "The LLM provider returned an error"

@@ -13,6 +13,7 @@ from flask import Flask, Response, g, has_request_context, request
 REQUEST_ID_HEADER = "X-Request-ID"
 # A client's own request ID is echoed only if it is short and harmless in a log line.
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+HANDLER_NAME = "chatapp"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
 
@@ -37,17 +38,20 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str, fmt: str) -> None:
-    """Set up the `chatapp` logger once; calling again only adjusts it."""
+    """Set up the `chatapp` logger's own handler once; calling again only adjusts it.
+
+    Only that handler gets our format: others on the logger (pytest's capture, an operator's
+    own) may see records that were never given a request ID."""
     logger = logging.getLogger("chatapp")
     logger.setLevel(level.upper())
     logger.propagate = False
-    if not logger.handlers:
+    handler = next((h for h in logger.handlers if h.get_name() == HANDLER_NAME), None)
+    if handler is None:
         handler = logging.StreamHandler()
+        handler.set_name(HANDLER_NAME)
         handler.addFilter(RequestIdFilter())
         logger.addHandler(handler)
-    formatter = JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT)
-    for handler in logger.handlers:
-        handler.setFormatter(formatter)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
 
 
 def _assign_request_id() -> None:

@@ -131,6 +131,7 @@ def app(database_url: str, fake_ollama, app_overrides: dict, tmp_path: Path) -> 
         "OLLAMA_HOST": fake_ollama.url,
         "LLM_TIMEOUT": 5.0,
         "LEGACY_IMPORT_ON_START": False,
+        "RATELIMIT_PURGE_SECONDS": 0,  # no purge thread outliving the test's database
         "CHAT_HISTORY_DIR": str(tmp_path / "no-legacy-chats"),
         "SYSTEM_PROMPTS_DIR": str(tmp_path / "no-legacy-prompts"),
         "SYSTEM_PROMPT_FILE": str(tmp_path / "no-legacy-prompt.txt"),
@@ -199,7 +200,8 @@ class LiveServer:
 def live_server(app: Flask) -> Iterator[LiveServer]:
     """The app on real HTTP at 127.0.0.1, served from a thread."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for it, once per test.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
     server.shutdown()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from chatapp.config import load_config, read_environment
 
 
@@ -42,11 +44,17 @@ def test_database_url_wins_over_db_host(tmp_path):
     )
 
 
-def test_heroku_style_postgres_scheme_is_accepted(tmp_path):
-    url = load_config(str(tmp_path), environ={"DATABASE_URL": "postgres://u@h/d"})[
-        "SQLALCHEMY_DATABASE_URI"
-    ]
-    assert url == "postgresql://u@h/d"
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u@h/d", "postgresql+psycopg2://u@h/d"),
+        ("postgresql://u@h/d", "postgresql+psycopg2://u@h/d"),
+        ("postgresql+psycopg2://u@h/d", "postgresql+psycopg2://u@h/d"),
+    ],
+)
+def test_postgresql_urls_use_the_psycopg2_driver_we_ship(tmp_path, given, used):
+    url = load_config(str(tmp_path), environ={"DATABASE_URL": given})["SQLALCHEMY_DATABASE_URI"]
+    assert url == used
 
 
 def test_values_are_parsed_to_their_types(tmp_path):
@@ -67,3 +75,30 @@ def test_dotenv_file_is_read_and_the_environment_wins_over_it(tmp_path, monkeypa
     values = read_environment(env_file)
     assert values["LLM_MODEL"] == "from-env"
     assert values["CHAT_RATE_LIMIT"] == "5/minute"
+
+
+def test_string_overrides_are_parsed_like_the_environment(tmp_path):
+    config = load_config(
+        str(tmp_path), {"RATELIMIT_ENABLED": "false", "DB_POOL_SIZE": "3"}, environ={}
+    )
+    assert config["RATELIMIT_ENABLED"] is False
+    assert config["DB_POOL_SIZE"] == 3
+
+
+def test_an_in_memory_sqlite_url_gets_no_pool_size(tmp_path):
+    for url in ("sqlite://", "sqlite:///:memory:"):
+        options = load_config(str(tmp_path), environ={"DATABASE_URL": url})[
+            "SQLALCHEMY_ENGINE_OPTIONS"
+        ]
+        assert "pool_size" not in options
+
+
+def test_the_app_runs_on_an_in_memory_sqlite_database(tmp_path):
+    from chatapp import create_app
+    from chatapp.startup import prepare
+
+    app = create_app({"DATABASE_URL": "sqlite://", "LEGACY_IMPORT_ON_START": False})
+    key = prepare(app)
+    response = app.test_client().get("/me", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 200
+    assert response.get_json()["username"] == "admin"

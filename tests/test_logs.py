@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from chatapp.auth import public
-from chatapp.logs import configure_logging
+from chatapp.logs import HANDLER_NAME, configure_logging
 from tests.conftest import bearer
 
 
@@ -17,7 +17,7 @@ from tests.conftest import bearer
 def log_stream():
     """Capture the `chatapp` logger's formatted output; restore text logging afterwards."""
     stream = io.StringIO()
-    handler = logging.getLogger("chatapp").handlers[0]
+    (handler,) = [h for h in logging.getLogger("chatapp").handlers if h.get_name() == HANDLER_NAME]
     previous = handler.setStream(stream)
     yield stream
     handler.setStream(previous)

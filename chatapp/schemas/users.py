@@ -7,10 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from chatapp.schemas.common import StrictModel
+from chatapp.schemas.common import NoNul, StrictModel
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
-KeyName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+KeyName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul
+]
 RateLimit = Annotated[int, Field(ge=1, le=10_000_000)]
 
 
@@ -96,9 +98,13 @@ class KeyResponse(BaseModel):
 
 
 class RateLimitUsage(BaseModel):
-    limit: str
-    remaining: int | None = None
-    reset_at: float | None = None
+    limit: str = Field(description='e.g. "1000/hour"')
+    remaining: int | None = Field(
+        None, description="What is left now; null when limiting is off or its storage is down"
+    )
+    reset_at: float | None = Field(
+        None, description="Epoch seconds when more requests become available"
+    )
 
 
 class MeResponse(BaseModel):

@@ -105,6 +105,15 @@ def test_user_creates_lists_and_revokes_own_keys(client, make_user):
     assert client.get("/me", headers=bob.headers).status_code == 200
 
 
+@pytest.mark.parametrize("name", ["", "   ", "x" * 101, "lap\x00top", 7])
+def test_an_invalid_key_name_is_422_and_creates_nothing(client, make_user, name):
+    bob = make_user("bob")
+    response = client.post("/me/keys", json={"name": name}, headers=bob.headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["details"][0]["field"] == "name"
+    assert len(client.get("/me/keys", headers=bob.headers).get_json()["keys"]) == 1
+
+
 def test_a_user_cannot_revoke_another_users_key(client, admin, make_user):
     bob = make_user("bob")
     admin_prefix = client.get("/me/keys", headers=admin.headers).get_json()["keys"][0]["prefix"]
