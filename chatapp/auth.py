@@ -9,6 +9,7 @@ from flask import Flask, current_app, g, request
 
 from chatapp.errors import Forbidden, Unauthorized
 from chatapp.models import User
+from chatapp.ratelimit.auth_failures import counting_failures
 from chatapp.services import keys
 
 F = TypeVar("F", bound=Callable)
@@ -59,7 +60,8 @@ def authenticate_request() -> None:
     view = _view()
     if view is None or getattr(view, "is_public", False) or request.method == "OPTIONS":
         return
-    g.user = authenticate(request.headers.get("Authorization"))
+    with counting_failures(request.remote_addr):  # AUTH_FAILURE_LIMIT per client IP
+        g.user = authenticate(request.headers.get("Authorization"))
     if getattr(view, "admin_only", False) and not g.user.is_admin:
         raise Forbidden()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
 from spectree import Response, SecurityScheme, SpecTree
 from spectree.models import SecureType, SecuritySchemeData
 
@@ -28,6 +29,8 @@ def raise_validation_error(
     raise ValidationFailed(details=details)
 
 
+SPECTREE_ENDPOINT_PREFIX = "openapi_"  # spectree's own views: openapi_apidoc, ..._swagger
+
 api_spec = SpecTree(
     "flask",
     title="chatapp",
@@ -44,6 +47,17 @@ api_spec = SpecTree(
     ],
     security={"bearerAuth": []},
 )
+
+
+def register_docs(app: Flask) -> None:
+    """Bind the document to the app. spectree adds its own pages under /apidoc too; like
+    /openapi.json and /docs, they are public."""
+    from chatapp.auth import public
+
+    api_spec.register(app)
+    for endpoint, view in app.view_functions.items():
+        if endpoint.startswith(SPECTREE_ENDPOINT_PREFIX):
+            public(view)
 
 
 # Every authenticated route can answer these.

@@ -1,20 +1,39 @@
-"""What limits apply to a user, for `GET /me`."""
+"""What limits apply to a user and how much of each is left, for `GET /me`."""
 
 from __future__ import annotations
 
-from flask import current_app
+import logging
 
+from flask import current_app
+from limits import parse_many
+
+from chatapp.extensions import limiter
 from chatapp.models import User
+from chatapp.ratelimit.limiter import GLOBAL_SCOPE, LLM_SCOPE, hourly_limit_for, user_key_for
 from chatapp.schemas.users import RateLimitUsage
 
-
-def hourly_limit(user: User) -> str:
-    per_hour = user.rate_limit_per_hour or current_app.config["RATE_LIMIT_PER_HOUR"]
-    return f"{per_hour}/hour"
+log = logging.getLogger(__name__)
 
 
 def rate_limit_report(user: User) -> dict[str, RateLimitUsage]:
+    """Each limit with what remains of it now, read from the limiter's own storage."""
+    config = current_app.config
     return {
-        "requests": RateLimitUsage(limit=hourly_limit(user)),
-        "chat": RateLimitUsage(limit=current_app.config["CHAT_RATE_LIMIT"]),
+        "requests": usage(hourly_limit_for(user, config), user_key_for(user), GLOBAL_SCOPE),
+        "chat": usage(config["CHAT_RATE_LIMIT"], user_key_for(user), LLM_SCOPE),
     }
+
+
+def usage(limit: str, key: str, scope: str) -> RateLimitUsage:
+    """The tightest of the limits in `limit` (e.g. "30/minute;500/day") for `key` in `scope`."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return RateLimitUsage(limit=limit)
+    try:
+        windows = [limiter.limiter.get_window_stats(item, key, scope) for item in parse_many(limit)]
+    except Exception as exc:  # the storage is down: report the limits without the usage
+        log.warning("could not read rate limit usage: %s", exc)
+        return RateLimitUsage(limit=limit)
+    tightest = min(windows, key=lambda window: window.remaining)
+    return RateLimitUsage(
+        limit=limit, remaining=tightest.remaining, reset_at=round(tightest.reset_time, 3)
+    )

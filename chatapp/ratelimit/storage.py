@@ -1,0 +1,212 @@
+"""A `limits` storage over the `rate_limits` table: one atomic upsert per hit, on the DB clock."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, g, has_app_context
+from limits.errors import ConfigurationError
+from limits.storage import SlidingWindowCounterSupport, Storage
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from chatapp.ratelimit import sql
+
+log = logging.getLogger(__name__)
+
+SCHEME = "chatapp-db"
+ENGINE_KEY = "chatapp.rate_limit_engine"  # the current app's storage engine, in app.extensions
+LABEL_CHARS = 128  # the width of the user_key and endpoint columns
+
+
+def storage_engine(app_engine: Engine, engine_options: dict[str, Any]) -> Engine:
+    """The limiter's own pool on the app's database, closed whenever the app's is disposed.
+
+    Autocommit and no pre-ping make a hit one round trip instead of four (ping, BEGIN, the
+    upsert, COMMIT). A connection that died with the server fails one hit, which Flask-Limiter
+    then serves from memory while the pool reconnects.
+    """
+    url = app_engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return app_engine  # an in-memory database exists once per connection: share it
+    options = {name: value for name, value in engine_options.items() if name != "pool_pre_ping"}
+    engine = create_engine(url, isolation_level="AUTOCOMMIT", **options)
+    event.listen(app_engine, "engine_disposed", lambda _: engine.dispose())
+    return engine
+
+
+def current_storage_engine() -> Engine:
+    """For RATELIMIT_STORAGE_OPTIONS: resolved on each use, so each app uses its own."""
+    return current_app.extensions[ENGINE_KEY]
+
+
+def counter_key(key: str) -> str:
+    """The limits key without the limit's amount, so that a changed limit keeps its count.
+
+    Flask-Limiter keys look like `LIMITER/<who>/<scope>/<amount>/<multiples>/<granularity>`.
+    """
+    parts = key.split("/")
+    if parts[0] != "LIMITER" or len(parts) < 6:
+        return key
+    del parts[-3]
+    return "/".join(parts)
+
+
+def labels(key: str) -> dict[str, str | None]:
+    """The user and endpoint of a counter key, kept in their own columns for reporting."""
+    parts = key.split("/")
+    if parts[0] != "LIMITER" or len(parts) < 5:
+        return {"user_key": None, "endpoint": None}
+    return {"user_key": parts[1][:LABEL_CHARS], "endpoint": parts[2][:LABEL_CHARS]}
+
+
+@dataclass(frozen=True)
+class Window:
+    """What one query told about a counter, with the local time it was read at."""
+
+    count: int
+    seconds_left: float
+    previous_count: int = 0
+    read_at: float = 0.0
+
+    def left(self, seconds: float) -> float:
+        return max(0.0, seconds - (time.time() - self.read_at))
+
+
+class DatabaseStorage(Storage, SlidingWindowCounterSupport):
+    """Counters in `rate_limits`, for the fixed-window and sliding-window-counter strategies.
+
+    Every write is one `INSERT ... ON CONFLICT DO UPDATE ... RETURNING`, a transaction of its
+    own outside the request's session, so that it is exact across processes and no request
+    rollback undoes it. The window a hit returns is kept for the rest of the request, so the
+    X-RateLimit headers need no second query.
+    """
+
+    STORAGE_SCHEME = [SCHEME]
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        wrap_exceptions: bool = False,
+        engine: Engine | Callable[[], Engine] | None = None,
+        **options: Any,
+    ) -> None:
+        if engine is None:
+            raise ConfigurationError(f"{SCHEME}:// needs RATELIMIT_STORAGE_OPTIONS['engine']")
+        self._engine = engine
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+
+    @property
+    def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
+        return SQLAlchemyError
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine if isinstance(self._engine, Engine) else self._engine()
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        row_key = counter_key(key)
+        parameters = {"row_key": row_key, "amount": amount, "expiry": expiry, **labels(row_key)}
+        row = self._run(sql.increment(self.engine.dialect.name), parameters, write=True)
+        _remember(row_key, Window(row.count, row.seconds_left, read_at=time.time()))
+        return row.count
+
+    def get(self, key: str) -> int:
+        return self._fixed_window(counter_key(key)).count
+
+    def get_expiry(self, key: str) -> float:
+        window = self._fixed_window(counter_key(key))
+        return time.time() + window.left(window.seconds_left)
+
+    def check(self) -> bool:
+        """Healthy when the table answers; Flask-Limiter asks this before leaving its fallback."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(sql.PROBE)
+        except SQLAlchemyError as exc:
+            log.warning("rate limit storage still unavailable: %s", exc)
+            return False
+        return True
+
+    def reset(self) -> int | None:
+        return self._run(sql.CLEAR_ALL, {}, write=True)
+
+    def clear(self, key: str) -> None:
+        row_key = counter_key(key)
+        _forget(row_key)
+        self._run(sql.CLEAR_KEY, {"row_key": row_key}, write=True)
+
+    def acquire_sliding_window_entry(
+        self, key: str, limit: int, expiry: int, amount: int = 1
+    ) -> bool:
+        if amount > limit:
+            return False
+        base = counter_key(key)
+        parameters = {
+            "prefix": f"{base}/", "amount": amount, "expiry": expiry, "limit": limit,
+            **labels(base),
+        }  # fmt: skip
+        row = self._run(sql.acquire(self.engine.dialect.name), parameters, write=True)
+        if row is None:
+            return False  # the statement found no room and wrote nothing
+        _remember(base, Window(row.count, row.seconds_left, row.previous or 0, time.time()))
+        return True
+
+    def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
+        base = counter_key(key)
+        window = _recall(base) or self._read_sliding_window(base, expiry)
+        current_left = window.left(window.seconds_left)
+        # The previous window ends when the current one is one window from its own end.
+        previous_left = max(0.0, current_left - expiry) if window.previous_count else 0.0
+        return window.previous_count, previous_left, window.count, current_left
+
+    def clear_sliding_window(self, key: str, expiry: int) -> None:
+        base = counter_key(key)
+        _forget(base)
+        self._run(sql.CLEAR_SLIDING_WINDOW, {"prefix": f"{base}/", "expiry": expiry}, write=True)
+
+    def _fixed_window(self, row_key: str) -> Window:
+        cached = _recall(row_key)
+        if cached is not None:
+            return cached
+        row = self._run(sql.READ_FIXED_WINDOW, {"row_key": row_key})
+        return Window(row.count, row.seconds_left, read_at=time.time()) if row else Window(0, 0.0)
+
+    def _read_sliding_window(self, base: str, expiry: int) -> Window:
+        row = self._run(sql.READ_SLIDING_WINDOW, {"prefix": f"{base}/", "expiry": expiry})
+        return Window(row.count, row.seconds_left, row.previous, time.time())
+
+    def _run(self, statement: Any, parameters: dict[str, Any], write: bool = False) -> Any:
+        """One statement in a transaction of its own: its first row, or the rows deleted.
+
+        On the autocommit storage engine that transaction is the statement itself. Failures
+        are logged here.
+        """
+        try:
+            with self.engine.begin() if write else self.engine.connect() as connection:
+                result = connection.execute(statement, parameters)
+                return result.first() if result.returns_rows else result.rowcount
+        except SQLAlchemyError as exc:
+            log.error("rate limit storage failed: %s", exc)
+            raise
+
+
+# The window a hit saw, kept for the rest of the request (flask.g), so that Flask-Limiter's
+# header computation right after the hit reads it instead of querying again.
+def _remember(row_key: str, window: Window) -> None:
+    if has_app_context():
+        g.setdefault("_rate_limit_windows", {})[row_key] = window
+
+
+def _recall(row_key: str) -> Window | None:
+    return g.get("_rate_limit_windows", {}).get(row_key) if has_app_context() else None
+
+
+def _forget(row_key: str) -> None:
+    if has_app_context():
+        g.get("_rate_limit_windows", {}).pop(row_key, None)

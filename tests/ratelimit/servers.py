@@ -1,0 +1,158 @@
+"""Real servers for the rate limiting tests: `chatapp serve`, redis-server, and a load burst."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+CHATAPP = str(Path(sys.executable).parent / "chatapp")
+REDIS_SERVER = shutil.which("redis-server")
+LIMIT, REQUESTS, CLIENT_THREADS = 40, 80, 16
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def refused_port() -> Iterator[int]:
+    """A port bound but not listening: connections to it are refused, and nothing can take it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def dead_engine_url(backend: str, port: int) -> str:
+    """A database of that kind that can't be reached."""
+    if backend == "sqlite":
+        return "sqlite:////nonexistent-dir/chatapp.db"
+    return f"postgresql+psycopg2://chatapp@127.0.0.1:{port}/chatapp?connect_timeout=3"
+
+
+def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        [CHATAPP, *args], env={**os.environ, **env}, cwd=cwd, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def create_user(env: dict[str, str], cwd: Path, username: str) -> str:
+    """`chatapp users create`: the new key is the last line of its output."""
+    return run_cli(env, cwd, "users", "create", username).strip().splitlines()[-1]
+
+
+def served_env(**settings: str) -> dict[str, str]:
+    """The environment of a served app limited to LIMIT requests per hour."""
+    return {"RATE_LIMIT_PER_HOUR": str(LIMIT), "LOG_LEVEL": "WARNING",
+            "LEGACY_IMPORT_ON_START": "false", **settings}  # fmt: skip
+
+
+@contextmanager
+def chatapp_server(env: dict[str, str], cwd: Path, workers: int, threads: int) -> Iterator[str]:
+    """`chatapp serve` as a subprocess on a free port; yields its base URL."""
+    port = free_port()
+    command = [CHATAPP, "serve", "--port", str(port), "--workers", str(workers),
+               "--threads", str(threads)]  # fmt: skip
+    log_path = cwd / f"serve-{port}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(url, process, log_path)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"chatapp serve exited early:\n{log_path.read_text()}")
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"chatapp serve did not come up:\n{log_path.read_text()}")
+
+
+def fire(url: str, key: str) -> Counter:
+    """REQUESTS requests from CLIENT_THREADS threads released at once; a count per status."""
+    away_from_an_hour_boundary()
+    statuses: Counter = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(CLIENT_THREADS)
+
+    def client() -> None:
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {key}"
+            start.wait()
+            for _ in range(REQUESTS // CLIENT_THREADS):
+                status = session.get(url, timeout=30).status_code
+                with lock:
+                    statuses[status] += 1
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENT_THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def away_from_an_hour_boundary() -> None:
+    """Sliding windows are aligned to the clock; a burst straddling two of them isn't exact."""
+    into_hour = time.time() % 3600
+    if into_hour > 3600 - 10:
+        time.sleep(3600 - into_hour + 0.5)
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A real redis-server on a free port, without persistence; yields its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(directory)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while not _redis_answers(port):
+            if time.monotonic() > deadline or process.poll() is not None:
+                pytest.fail("redis-server did not come up")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
