@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
@@ -93,6 +95,54 @@ def revoke_key(prefix: str) -> None:
     """Revoke the key with this display prefix."""
     record = _run(keys.revoke_key, prefix)
     click.echo(f"Revoked key {record.prefix}.")
+
+
+@main.group("ratelimit")
+def ratelimit_group() -> None:
+    """Rate limit housekeeping."""
+
+
+@ratelimit_group.command("purge")
+@with_appcontext
+def purge_rate_limits() -> None:
+    """Delete expired counters from the rate_limits table (a background thread also does)."""
+    from chatapp.extensions import db
+    from chatapp.ratelimit.purge import purge_expired
+
+    click.echo(f"Purged {purge_expired(db.engine)} expired rate limit rows.")
+
+
+@main.command("import-legacy")
+@click.option("--user", "username", default="admin", show_default=True, help="Who gets the data.")
+@click.option("--chats-dir", type=click.Path(path_type=Path), help="[default: CHAT_HISTORY_DIR]")
+@click.option(
+    "--prompts-dir", type=click.Path(path_type=Path), help="[default: SYSTEM_PROMPTS_DIR]"
+)
+@click.option(
+    "--prompt-file", type=click.Path(path_type=Path), help="[default: SYSTEM_PROMPT_FILE]"
+)
+@with_appcontext
+def import_legacy(
+    username: str, chats_dir: Path | None, prompts_dir: Path | None, prompt_file: Path | None
+) -> None:
+    """Import the old app's chats, prompts and system_prompt.txt; safe to run again."""
+    from chatapp.services.legacy_import import LegacyPaths, import_legacy
+
+    configured = LegacyPaths.from_config(current_app.config)
+    paths = LegacyPaths(
+        chats_dir or configured.chats_dir,
+        prompts_dir or configured.prompts_dir,
+        prompt_file or configured.prompt_file,
+    )
+    if not paths.any_exist():
+        raise click.ClickException(
+            f"Nothing to import: none of {', '.join(map(str, paths.missing()))} exists"
+        )
+    user = _run(users.get_user, username)
+    for path in paths.missing():
+        click.echo(f"Not found, nothing imported from it: {path}")
+    for line in import_legacy(user, paths).summary():
+        click.echo(line)
 
 
 def _validated(model: type, **fields: object):  # noqa: ANN202 - returns an instance of model

@@ -129,3 +129,16 @@ class RateLimit(db.Model):
     count: Mapped[int] = mapped_column(BigInteger, default=0)
     window_seconds: Mapped[int] = mapped_column(Integer)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class LegacyImport(db.Model):
+    """What the legacy import brought in, so that a restart never brings back a deleted item."""
+
+    __tablename__ = "legacy_imports"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "legacy_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "chat", "prompt" or "active_text"
+    legacy_id: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from chatapp.database import upgrade_database
+from chatapp.services.legacy_import import import_on_start
 from chatapp.services.users import ensure_admin
 
 log = logging.getLogger(__name__)
@@ -16,4 +17,6 @@ def prepare(app: Flask) -> str | None:
     """Bring the database up to date; return the new admin's clear key if one was made."""
     upgrade_database(app)
     with app.app_context():
-        return ensure_admin(app.config["API_KEY"])
+        admin_key = ensure_admin(app.config["API_KEY"])
+        import_on_start(app.config)
+        return admin_key

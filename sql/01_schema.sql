@@ -103,5 +103,20 @@ ALTER TABLE users ADD CONSTRAINT fk_users_active_prompt_id_system_prompts FOREIG
 
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
 
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE legacy_imports (
+    id SERIAL NOT NULL, 
+    user_id INTEGER NOT NULL, 
+    kind VARCHAR(16) NOT NULL, 
+    legacy_id VARCHAR(64) NOT NULL, 
+    imported_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    CONSTRAINT pk_legacy_imports PRIMARY KEY (id), 
+    CONSTRAINT fk_legacy_imports_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE, 
+    CONSTRAINT uq_legacy_imports_user_id_kind_legacy_id UNIQUE (user_id, kind, legacy_id)
+);
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
 COMMIT;
 

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
+from itertools import chain, count
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
-from chatapp.errors import PromptNotFound
+from chatapp.errors import Conflict, PromptNotFound
 from chatapp.extensions import db
 from chatapp.models import SystemPrompt, User
+
+MAX_SLUG_CHARS = 64
+FALLBACK_SLUG = "prompt"  # for names with no ASCII letter or digit at all, e.g. only emoji
+DEFAULT_SLUG = "default"
+# A racing request can take the slug we picked between our check and our commit; pick again.
+# Each lost race means another request won, so N simultaneous creations need at most N tries.
+SLUG_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ BUILTIN_PROMPTS = (
         "checking in a primary source.",
     ),
 )
+DEFAULT_BUILTIN = BUILTIN_PROMPTS[0]
 
 
 def seed_library(user: User) -> None:
@@ -57,7 +69,7 @@ def seed_library(user: User) -> None:
             content=builtin.content,
         )
         db.session.add(prompt)
-        if builtin.slug == "default":
+        if builtin.slug == DEFAULT_SLUG:
             user.active_prompt = prompt
 
 
@@ -81,3 +93,140 @@ def get_prompt(user: User, prompt_id: str) -> SystemPrompt:
     if prompt is None:
         raise PromptNotFound(prompt_id)
     return prompt
+
+
+def builtin_prompt(slug: str) -> BuiltinPrompt | None:
+    return next((builtin for builtin in BUILTIN_PROMPTS if builtin.slug == slug), None)
+
+
+def list_prompts(user: User) -> list[SystemPrompt]:
+    """The user's library in the order it was added to, so the built-ins come first.
+
+    Not by created_at: imported legacy prompts keep their old dates.
+    """
+    query = select(SystemPrompt).where(SystemPrompt.user_id == user.id).order_by(SystemPrompt.id)
+    return list(db.session.scalars(query))
+
+
+def create_prompt(user: User, name: str, content: str, description: str = "") -> SystemPrompt:
+    """A new prompt whose id is a slug of its name, unique among the user's prompts."""
+    for _ in range(SLUG_ATTEMPTS):
+        _ensure_name_free(user, name)
+        prompt = SystemPrompt(
+            user_id=user.id,
+            slug=unique_slug(user, slugify(name)),
+            name=name,
+            content=content,
+            description=description,
+        )
+        db.session.add(prompt)
+        if _committed():
+            return prompt
+    raise Conflict(f"Could not create prompt '{name}' while others were being created; retry")
+
+
+def update_prompt(user: User, prompt_id: str, changes: dict[str, str]) -> SystemPrompt:
+    """Change name, content or description; the id (slug) stays the same on a rename."""
+    prompt = get_prompt(user, prompt_id)
+    if changes.get("name", prompt.name) != prompt.name:
+        _ensure_name_free(user, changes["name"])
+    for field, value in changes.items():
+        setattr(prompt, field, value)
+    _commit_or_conflict(changes.get("name", prompt.name))
+    return prompt
+
+
+def delete_prompt(user: User, prompt_id: str) -> SystemPrompt:
+    """Delete a prompt; if it was the active one, none is active afterwards."""
+    prompt = get_prompt(user, prompt_id)
+    if user.active_prompt_id == prompt.id:
+        user.active_prompt = None
+    db.session.delete(prompt)
+    db.session.commit()
+    return prompt
+
+
+def activate_prompt(user: User, prompt_id: str) -> SystemPrompt:
+    prompt = get_prompt(user, prompt_id)
+    user.active_prompt = prompt
+    db.session.commit()
+    return prompt
+
+
+def set_active_content(user: User, content: str) -> SystemPrompt:
+    """Replace the active prompt's text; with none active, (re)create `default` and activate it."""
+    prompt = user.active_prompt or _default_prompt(user)
+    prompt.content = content
+    user.active_prompt = prompt
+    _commit_or_conflict(prompt.name)
+    return prompt
+
+
+def slugify(name: str) -> str:
+    """Lowercase ASCII letters and digits joined by single dashes, at most 64 characters."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:MAX_SLUG_CHARS].rstrip("-") or FALLBACK_SLUG
+
+
+def unique_slug(user: User, base: str) -> str:
+    """`base`, or `base-2`, `base-3`... (shortened to fit) if the user already has it."""
+    taken = set(
+        db.session.scalars(select(SystemPrompt.slug).where(SystemPrompt.user_id == user.id))
+    )
+    candidates = chain([base], (_with_suffix(base, f"-{n}") for n in count(2)))
+    return next(slug for slug in candidates if slug not in taken)
+
+
+def _with_suffix(base: str, suffix: str) -> str:
+    return base[: MAX_SLUG_CHARS - len(suffix)].rstrip("-") + suffix
+
+
+def _default_prompt(user: User) -> SystemPrompt:
+    existing = db.session.scalars(
+        select(SystemPrompt).where(
+            SystemPrompt.user_id == user.id, SystemPrompt.slug == DEFAULT_SLUG
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    prompt = SystemPrompt(
+        user_id=user.id,
+        slug=DEFAULT_SLUG,
+        name=free_name(user, DEFAULT_BUILTIN.name),
+        description=DEFAULT_BUILTIN.description,
+    )
+    db.session.add(prompt)
+    return prompt
+
+
+def free_name(user: User, base: str) -> str:
+    """`base`, or `base 2`, `base 3`... when the user already has a prompt of that name."""
+    names = set(
+        db.session.scalars(select(SystemPrompt.name).where(SystemPrompt.user_id == user.id))
+    )
+    candidates = chain([base], (f"{base} {n}" for n in count(2)))
+    return next(name for name in candidates if name not in names)
+
+
+def _ensure_name_free(user: User, name: str) -> None:
+    taken = db.session.scalars(
+        select(SystemPrompt.id).where(SystemPrompt.user_id == user.id, SystemPrompt.name == name)
+    ).first()
+    if taken is not None:
+        raise Conflict(f"A prompt named '{name}' already exists")
+
+
+def _committed() -> bool:
+    """Commit; False (rolled back) if a unique constraint fired, e.g. in a race."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def _commit_or_conflict(name: str) -> None:
+    if not _committed():
+        raise Conflict(f"A prompt named '{name}' already exists")

@@ -1,0 +1,105 @@
+"""`/system-prompt` (the active prompt) and `/system-prompts` (the user's library)."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from chatapp.auth import current_user
+from chatapp.models import SystemPrompt
+from chatapp.openapi import api_spec, documented
+from chatapp.schemas.common import MessageResponse
+from chatapp.schemas.prompts import (
+    ActivePromptChangedResponse,
+    ActivePromptResponse,
+    CreatePrompt,
+    PromptChangedResponse,
+    PromptOut,
+    PromptResponse,
+    PromptsResponse,
+    SetActivePrompt,
+    UpdatePrompt,
+)
+from chatapp.services import prompts
+from chatapp.services.prompts import DEFAULT_PROMPT_TEXT
+
+bp = Blueprint("prompts", __name__)
+TAGS = ["system prompts"]
+
+
+@bp.get("/system-prompt")
+@api_spec.validate(resp=documented(200, ActivePromptResponse), tags=TAGS)
+def get_active_prompt() -> ActivePromptResponse:
+    active = current_user().active_prompt
+    if active is None:
+        return ActivePromptResponse(prompt=DEFAULT_PROMPT_TEXT, prompt_id=None, name=None)
+    return ActivePromptResponse(prompt=active.content, prompt_id=active.slug, name=active.name)
+
+
+@bp.post("/system-prompt")
+@api_spec.validate(
+    json=SetActivePrompt, resp=documented(200, ActivePromptChangedResponse, 409), tags=TAGS
+)
+def set_active_prompt(json: SetActivePrompt) -> ActivePromptChangedResponse:
+    prompt = prompts.set_active_content(current_user(), json.prompt)
+    return ActivePromptChangedResponse(
+        prompt=prompt.content,
+        prompt_id=prompt.slug,
+        name=prompt.name,
+        message=f"System prompt '{prompt.slug}' updated",
+    )
+
+
+@bp.get("/system-prompts")
+@api_spec.validate(resp=documented(200, PromptsResponse), tags=TAGS)
+def list_prompts() -> PromptsResponse:
+    user = current_user()
+    library = prompts.list_prompts(user)
+    return PromptsResponse(
+        prompts={p.slug: PromptOut.of(p, user.active_prompt_id) for p in library}
+    )
+
+
+@bp.post("/system-prompts")
+@api_spec.validate(json=CreatePrompt, resp=documented(201, PromptChangedResponse, 409), tags=TAGS)
+def create_prompt(json: CreatePrompt) -> tuple[PromptChangedResponse, int]:
+    user = current_user()
+    prompt = prompts.create_prompt(user, json.name, json.content, json.description)
+    return _changed(prompt, f"System prompt '{prompt.name}' created"), 201
+
+
+@bp.get("/system-prompts/<prompt_id>")
+@api_spec.validate(resp=documented(200, PromptResponse, 404), tags=TAGS)
+def get_prompt(prompt_id: str) -> PromptResponse:
+    user = current_user()
+    prompt = prompts.get_prompt(user, prompt_id)
+    return PromptResponse(prompt_id=prompt.slug, prompt=PromptOut.of(prompt, user.active_prompt_id))
+
+
+@bp.put("/system-prompts/<prompt_id>")
+@api_spec.validate(
+    json=UpdatePrompt, resp=documented(200, PromptChangedResponse, 404, 409), tags=TAGS
+)
+def update_prompt(prompt_id: str, json: UpdatePrompt) -> PromptChangedResponse:
+    prompt = prompts.update_prompt(current_user(), prompt_id, json.changes())
+    return _changed(prompt, f"System prompt '{prompt.slug}' updated")
+
+
+@bp.delete("/system-prompts/<prompt_id>")
+@api_spec.validate(resp=documented(200, MessageResponse, 404), tags=TAGS)
+def delete_prompt(prompt_id: str) -> MessageResponse:
+    prompt = prompts.delete_prompt(current_user(), prompt_id)
+    return MessageResponse(message=f"System prompt '{prompt.slug}' deleted")
+
+
+@bp.post("/system-prompts/<prompt_id>/activate")
+@api_spec.validate(resp=documented(200, PromptChangedResponse, 404), tags=TAGS)
+def activate_prompt(prompt_id: str) -> PromptChangedResponse:
+    prompt = prompts.activate_prompt(current_user(), prompt_id)
+    return _changed(prompt, f"System prompt '{prompt.slug}' activated")
+
+
+def _changed(prompt: SystemPrompt, message: str) -> PromptChangedResponse:
+    active_id = current_user().active_prompt_id
+    return PromptChangedResponse(
+        prompt_id=prompt.slug, prompt=PromptOut.of(prompt, active_id), message=message
+    )
