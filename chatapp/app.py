@@ -13,11 +13,12 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from chatapp import api, auth, database, logs
+    from chatapp import api, auth, database, llm, logs
     from chatapp.config import load_config
     from chatapp.errors import register_error_handlers
     from chatapp.extensions import db, migrate
-    from chatapp.openapi import api_spec
+    from chatapp.openapi import register_docs
+    from chatapp.ratelimit.limiter import init_rate_limiting
 
     app = Flask("chatapp", instance_relative_config=False)
     app.config.update(load_config(app.instance_path, overrides))
@@ -26,12 +27,14 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(database.MIGRATIONS_DIR), render_as_batch=True)
+    llm.init_app(app)
     logs.init_request_ids(app)
     app.before_request(require_json_object_body)
     auth.init_auth(app)
+    init_rate_limiting(app)  # after auth: limits are keyed on the authenticated user
     api.register_blueprints(app)
     register_error_handlers(app)
-    api_spec.register(app)
+    register_docs(app)
     return app
 
 

@@ -1,0 +1,90 @@
+"""`POST /chat` and the chat history: list, read, rename, export and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from chatapp.api.streaming import event_stream, json_or_event_stream
+from chatapp.auth import current_user
+from chatapp.extensions import limiter
+from chatapp.openapi import api_spec, documented
+from chatapp.schemas.chat import (
+    ChatHistory,
+    ChatHistoryResponse,
+    ChatRenamedResponse,
+    ChatRequest,
+    ChatResponse,
+    ExportQuery,
+    HistoryListResponse,
+    HistoryQuery,
+    RenameChat,
+)
+from chatapp.schemas.common import MessageResponse
+from chatapp.services import chat_stream, chats, export, turns
+
+bp = Blueprint("chat", __name__)
+
+EVENT_STREAM = "text/event-stream"
+
+
+def wants_stream(body: ChatRequest) -> bool:
+    """`"stream"` in the body decides; without it, an Accept that names text/event-stream."""
+    if "stream" in body.model_fields_set:
+        return body.stream
+    return any(mimetype == EVENT_STREAM and q > 0 for mimetype, q in request.accept_mimetypes)
+
+
+@bp.post("/chat")
+@limiter.llm_calls  # outside validate: spectree reads the view's own annotations
+@api_spec.validate(
+    json=ChatRequest,
+    resp=json_or_event_stream(ChatResponse, 400, 404, 422, 502, 503, 504),
+    tags=["chat"],
+)
+def chat(json: ChatRequest) -> Any:
+    if wants_stream(json):
+        return event_stream(chat_stream.start(current_user(), json.turn_request()))
+    result = turns.send(current_user(), json.turn_request())
+    return ChatResponse.of(result).model_dump(mode="json")
+
+
+@bp.get("/chat/history")
+@api_spec.validate(
+    query=HistoryQuery, resp=documented(200, HistoryListResponse, 422), tags=["chat"]
+)
+def list_history(query: HistoryQuery) -> HistoryListResponse:
+    page = chats.list_chats(current_user().id, query.q, query.limit, query.offset)
+    return HistoryListResponse.of(page)
+
+
+@bp.get("/chat/history/<chat_id>")
+@api_spec.validate(resp=documented(200, ChatHistoryResponse, 404, 422), tags=["chat"])
+def get_history(chat_id: str) -> ChatHistoryResponse:
+    chat, messages = chats.get_chat_with_messages(current_user().id, chat_id)
+    return ChatHistoryResponse(chat_id=chat.chat_id, history=ChatHistory.of(chat, messages))
+
+
+@bp.patch("/chat/history/<chat_id>")
+@api_spec.validate(
+    json=RenameChat, resp=documented(200, ChatRenamedResponse, 404, 422), tags=["chat"]
+)
+def rename_chat(chat_id: str, json: RenameChat) -> ChatRenamedResponse:
+    chat = chats.rename_chat(current_user().id, chat_id, json.title)
+    return ChatRenamedResponse(chat_id=chat.chat_id, title=chat.title, message="Chat renamed")
+
+
+@bp.get("/chat/history/<chat_id>/export")
+@api_spec.validate(query=ExportQuery, resp=documented(200, None, 404, 422), tags=["chat"])
+def export_chat(chat_id: str, query: ExportQuery) -> Response:
+    file = export.export_chat(current_user().id, chat_id, query.format)
+    headers = {"Content-Disposition": f'attachment; filename="{file.filename}"'}
+    return Response(file.content, mimetype=file.mimetype, headers=headers)
+
+
+@bp.delete("/chat/delete/<chat_id>")
+@api_spec.validate(resp=documented(200, MessageResponse, 404, 422), tags=["chat"])
+def delete_chat(chat_id: str) -> MessageResponse:
+    chats.delete_chat(current_user().id, chat_id)
+    return MessageResponse(message=f"Chat '{chat_id}' deleted")

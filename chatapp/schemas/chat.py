@@ -1,0 +1,196 @@
+"""Shapes of the chat, history and models endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from chatapp.models import Chat, Message
+from chatapp.providers import ModelInfo, Usage
+from chatapp.schemas.common import NoNul, StrictModel
+from chatapp.services.chats import ChatPage
+from chatapp.services.turns import TurnRequest, TurnResult
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+ChatId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), NoNul]
+ModelName = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$"), NoNul]
+PromptId = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+]
+SearchText = Annotated[str, StringConstraints(max_length=200), NoNul]
+
+
+class ChatRequest(StrictModel):
+    message: Text
+    chat_id: ChatId | None = None
+    stream: bool = False
+    model: ModelName | None = None
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    system_prompt_id: PromptId | None = None
+
+    def turn_request(self) -> TurnRequest:
+        return TurnRequest(
+            message=self.message,
+            chat_id=self.chat_id,
+            model=self.model,
+            temperature=self.temperature,
+            system_prompt_id=self.system_prompt_id,
+        )
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens)
+
+
+class ChatResponse(BaseModel):
+    """The JSON answer; with streaming, the same turn arrives as Server-Sent Events instead."""
+
+    success: Literal[True] = True
+    chat_id: str
+    response: str
+    model: str
+    usage: UsageOut
+    finish_reason: str | None
+
+    @classmethod
+    def of(cls, result: TurnResult) -> ChatResponse:
+        reply = result.reply
+        return cls(
+            chat_id=result.chat_id,
+            response=reply.content,
+            model=reply.model,
+            usage=UsageOut.of(reply.usage),
+            finish_reason=reply.finish_reason,
+        )
+
+
+class HistoryQuery(BaseModel):
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0)
+    q: SearchText | None = Field(None, description="Matches titles and message text")
+
+
+class ChatSummary(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    message_count: int = Field(description="User and assistant messages; the system one is not")
+    model: str | None
+
+    @classmethod
+    def of(cls, chat: Chat, message_count: int) -> ChatSummary:
+        return cls(
+            id=chat.chat_id,
+            title=chat.title,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            message_count=message_count,
+            model=chat.model,
+        )
+
+
+class HistoryListResponse(BaseModel):
+    success: Literal[True] = True
+    chats: dict[str, ChatSummary] = Field(description="Keyed by chat_id, newest first")
+    total: int
+
+    @classmethod
+    def of(cls, page: ChatPage) -> HistoryListResponse:
+        chats = {chat.chat_id: ChatSummary.of(chat, count) for chat, count in page.chats}
+        return cls(chats=chats, total=page.total)
+
+
+class HistoryMessage(BaseModel):
+    role: str
+    content: str
+    timestamp: datetime
+    model: str | None = Field(None, exclude_if=_is_none)
+    finish_reason: str | None = Field(None, exclude_if=_is_none)
+
+    @classmethod
+    def of(cls, message: Message) -> HistoryMessage:
+        return cls(
+            role=message.role,
+            content=message.content,
+            timestamp=message.created_at,
+            model=message.model,
+            finish_reason=message.finish_reason,
+        )
+
+
+class ChatHistory(BaseModel):
+    id: str
+    custom_id: str
+    title: str
+    model: str | None
+    created_at: datetime
+    updated_at: datetime
+    messages: list[HistoryMessage]
+
+    @classmethod
+    def of(cls, chat: Chat, messages: Sequence[Message]) -> ChatHistory:
+        return cls(
+            id=chat.chat_id,
+            custom_id=chat.chat_id,
+            title=chat.title,
+            model=chat.model,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            messages=[HistoryMessage.of(message) for message in messages],
+        )
+
+
+class ChatHistoryResponse(BaseModel):
+    success: Literal[True] = True
+    chat_id: str
+    history: ChatHistory
+
+
+class RenameChat(StrictModel):
+    title: Title
+
+
+class ChatRenamedResponse(BaseModel):
+    success: Literal[True] = True
+    chat_id: str
+    title: str
+    message: str
+
+
+class ExportQuery(BaseModel):
+    format: Literal["markdown", "json"] = "markdown"
+
+
+class ModelOut(BaseModel):
+    """A model's name, plus whatever else the provider says about it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+
+    @classmethod
+    def of(cls, info: ModelInfo) -> ModelOut:
+        details: dict[str, Any] = {k: v for k, v in info.details.items() if k != "name"}
+        return cls(name=info.name, **details)
+
+
+class ModelsResponse(BaseModel):
+    success: Literal[True] = True
+    provider: str
+    default_model: str
+    models: list[ModelOut]

@@ -1,0 +1,253 @@
+"""One user's chats: lookup, listing and search, rename, delete, and storing a finished turn."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from chatapp.db_types import utcnow
+from chatapp.errors import ChatNotFound, ValidationFailed
+from chatapp.extensions import db
+from chatapp.models import FINISH_REASONS, Chat, Message
+from chatapp.providers import Usage
+
+CHAT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+TITLE_CHARS = 60
+DEFAULT_TITLE = "New chat"
+COUNTED_ROLES = ("user", "assistant")  # message_count and search leave the system prompt out
+
+
+@dataclass(frozen=True)
+class ChatPage:
+    chats: list[tuple[Chat, int]]  # each chat with its message count, newest first
+    total: int
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """A finished (or cancelled) turn, ready to be written in one transaction."""
+
+    user_id: int
+    chat_id: str
+    system_prompt: str | None  # stored only if this turn creates the chat
+    message: str
+    sent_at: datetime
+    reply: str
+    model: str
+    usage: Usage
+    finish_reason: str | None
+
+
+def new_chat_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def check_chat_id(chat_id: str) -> str:
+    """A chat ID from a path: 422 unless it matches the SPEC's pattern."""
+    if not CHAT_ID_RE.fullmatch(chat_id):
+        detail = {"field": "chat_id", "message": "must match ^[A-Za-z0-9_-]{1,64}$"}
+        raise ValidationFailed(details=[detail])
+    return chat_id
+
+
+def make_title(message: str) -> str:
+    """The first user message on one line, cut to TITLE_CHARS."""
+    line = " ".join(message.split())
+    if len(line) <= TITLE_CHARS:
+        return line or DEFAULT_TITLE
+    return line[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def find_chat(user_id: int, chat_id: str) -> Chat | None:
+    return db.session.scalars(
+        select(Chat).where(Chat.user_id == user_id, Chat.chat_id == chat_id)
+    ).first()
+
+
+def get_chat(user_id: int, chat_id: str) -> Chat:
+    """The user's chat; someone else's is exactly as missing as one that doesn't exist."""
+    chat = find_chat(user_id, check_chat_id(chat_id))
+    if chat is None:
+        raise ChatNotFound(chat_id)
+    return chat
+
+
+def chat_messages(chat_pk: int) -> list[Message]:
+    return list(
+        db.session.scalars(select(Message).where(Message.chat_pk == chat_pk).order_by(Message.id))
+    )
+
+
+def get_chat_with_messages(user_id: int, chat_id: str) -> tuple[Chat, list[Message]]:
+    """Two queries, however long the chat."""
+    chat = get_chat(user_id, chat_id)
+    return chat, chat_messages(chat.id)
+
+
+def conversation(user_id: int, chat_id: str) -> list[tuple[str, str]] | None:
+    """The chat's (role, content) pairs in order, in one query; None if it doesn't exist."""
+    rows = db.session.execute(
+        select(Message.role, Message.content)
+        .select_from(Chat)
+        .outerjoin(Message, Message.chat_pk == Chat.id)
+        .where(Chat.user_id == user_id, Chat.chat_id == chat_id)
+        .order_by(Message.id)
+    ).all()
+    if not rows:
+        return None
+    return [(role, content) for role, content in rows if role is not None]
+
+
+def list_chats(user_id: int, query: str | None, limit: int, offset: int) -> ChatPage:
+    """A page of chats, newest first, matching `query` in titles or message text.
+
+    Three queries whatever the page size: the page, its message counts, the total.
+    """
+    matching = _search(select(Chat).where(Chat.user_id == user_id), query)
+    page = list(
+        db.session.scalars(
+            matching.order_by(Chat.updated_at.desc(), Chat.id.desc()).limit(limit).offset(offset)
+        )
+    )
+    total = db.session.scalar(matching.with_only_columns(func.count(Chat.id))) or 0
+    counts = _message_counts([chat.id for chat in page])
+    return ChatPage([(chat, counts.get(chat.id, 0)) for chat in page], total)
+
+
+def _search(statement: Select, query: str | None) -> Select:
+    if not query:
+        return statement
+    pattern = f"%{_escape_like(query)}%"
+    in_messages = exists().where(
+        Message.chat_pk == Chat.id,
+        Message.role.in_(COUNTED_ROLES),
+        Message.content.ilike(pattern, escape="\\"),
+    )
+    return statement.where(or_(Chat.title.ilike(pattern, escape="\\"), in_messages))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _message_counts(chat_pks: list[int]) -> dict[int, int]:
+    if not chat_pks:
+        return {}
+    rows = db.session.execute(
+        select(Message.chat_pk, func.count(Message.id))
+        .where(Message.chat_pk.in_(chat_pks), Message.role.in_(COUNTED_ROLES))
+        .group_by(Message.chat_pk)
+    )
+    return {chat_pk: count for chat_pk, count in rows}
+
+
+def rename_chat(user_id: int, chat_id: str, title: str) -> Chat:
+    chat = get_chat(user_id, chat_id)
+    chat.title = title
+    db.session.commit()
+    return chat
+
+
+def delete_chat(user_id: int, chat_id: str) -> None:
+    """Delete the chat; its messages go with it (ON DELETE CASCADE)."""
+    result = db.session.execute(
+        delete(Chat).where(Chat.user_id == user_id, Chat.chat_id == check_chat_id(chat_id))
+    )
+    db.session.commit()
+    if result.rowcount == 0:
+        raise ChatNotFound(chat_id)
+
+
+def store_turn(record: TurnRecord) -> None:
+    """Write the turn in one short transaction.
+
+    The chat row is claimed (and row-locked) before the messages go in: two first messages
+    racing on one new chat_id land in one chat with one system message, and turns racing on
+    one chat keep their user and assistant messages next to each other.
+    """
+    try:
+        chat_pk, created = _claim_chat(record)
+        # Core, one multi-row statement: the ORM's bulk path costs more and adds nothing here.
+        db.session.execute(insert(Message.__table__), _message_rows(record, chat_pk, created))
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
+    # The two dialects' inserts offer ON CONFLICT DO NOTHING ... RETURNING with one API.
+    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
+    return dialect.insert(Chat)
+
+
+def _claim_chat(record: TurnRecord) -> tuple[int, bool]:
+    """The chat's primary key, and whether this transaction created it.
+
+    Insert it, or else bump the existing row (which locks it until commit). A second round
+    covers a chat deleted between the two statements: the turn then starts it afresh.
+    """
+    now = utcnow()
+    owned = (Chat.user_id == record.user_id, Chat.chat_id == record.chat_id)
+    for _round in range(2):
+        created = db.session.scalar(
+            _upsert_chat()
+            .values(
+                user_id=record.user_id,
+                chat_id=record.chat_id,
+                title=make_title(record.message),
+                model=record.model,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["user_id", "chat_id"])
+            .returning(Chat.id)
+        )
+        if created is not None:
+            return created, True
+        bumped = update(Chat).where(*owned).values(updated_at=now, model=record.model)
+        existing = db.session.scalar(bumped.returning(Chat.id))
+        if existing is not None:
+            return existing, False
+    raise ChatNotFound(record.chat_id)  # deleted and re-created around us twice: give up
+
+
+def _message_rows(record: TurnRecord, chat_pk: int, created: bool) -> list[dict]:
+    # Every row has the same keys, so the driver sends them in one statement.
+    def row(role: str, content: str, **extra: object) -> dict:
+        return {
+            "chat_pk": chat_pk,
+            "role": role,
+            "content": content,
+            "created_at": record.sent_at,
+            "model": None,
+            "prompt_tokens": None,
+            "completion_tokens": None,
+            "finish_reason": None,
+            **extra,
+        }
+
+    rows = [row("system", record.system_prompt)] if created and record.system_prompt else []
+    rows.append(row("user", record.message))
+    rows.append(
+        row(
+            "assistant",
+            record.reply.replace("\x00", "\ufffd"),  # PostgreSQL text can't hold NUL
+            created_at=utcnow(),
+            model=record.model,
+            prompt_tokens=record.usage.prompt_tokens,
+            completion_tokens=record.usage.completion_tokens,
+            finish_reason=storable_finish_reason(record.finish_reason),
+        )
+    )
+    return rows
+
+
+def storable_finish_reason(reason: str | None) -> str | None:
+    """Providers may pass through reasons of their own; the table keeps the SPEC's three."""
+    return reason if reason in FINISH_REASONS else None

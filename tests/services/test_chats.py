@@ -1,0 +1,131 @@
+"""The chat services called directly: context cutting, titles, IDs and storing turns."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from chatapp.db_types import utcnow
+from chatapp.errors import ValidationFailed
+from chatapp.extensions import db
+from chatapp.models import Message, User
+from chatapp.providers import Message as M
+from chatapp.providers import Usage
+from chatapp.services import chats
+from chatapp.services.turns import fit_context
+
+SYSTEM = M("system", "S" * 10)
+
+
+def turn(n: int, size: int = 10) -> list[M]:
+    return [M("user", f"{n}" * size), M("assistant", f"{n}" * size)]
+
+
+def test_context_that_fits_is_sent_whole():
+    history = [SYSTEM, *turn(1), *turn(2)]
+    assert fit_context(history, M("user", "new"), 1000) == [*history, M("user", "new")]
+
+
+def test_context_drops_whole_turns_oldest_first():
+    history = [SYSTEM, *turn(1), *turn(2), *turn(3)]
+    # 10 (system) + 3 (new) + 2 turns of 20 = 53
+    assert fit_context(history, M("user", "new"), 53) == [
+        SYSTEM,
+        *turn(2),
+        *turn(3),
+        M("user", "new"),
+    ]
+    assert fit_context(history, M("user", "new"), 52) == [SYSTEM, *turn(3), M("user", "new")]
+
+
+def test_context_keeps_system_and_new_message_even_over_the_limit():
+    history = [SYSTEM, *turn(1)]
+    assert fit_context(history, M("user", "x" * 100), 20) == [SYSTEM, M("user", "x" * 100)]
+
+
+def test_context_never_keeps_an_older_turn_past_a_dropped_one():
+    history = [SYSTEM, *turn(1, 1), *turn(2, 50), *turn(3, 1)]
+    assert fit_context(history, M("user", "n"), 20) == [SYSTEM, *turn(3, 1), M("user", "n")]
+
+
+def test_context_groups_a_leading_assistant_message_as_its_own_turn():
+    history = [SYSTEM, M("assistant", "welcome"), *turn(1, 2)]
+    assert fit_context(history, M("user", "n"), 16) == [SYSTEM, *turn(1, 2), M("user", "n")]
+
+
+@pytest.mark.parametrize(
+    ("message", "title"),
+    [
+        ("Hello", "Hello"),
+        ("  spaced\n\tout  ", "spaced out"),
+        ("x" * 60, "x" * 60),
+        ("word " * 20, ("word " * 12).strip()[:59].rstrip() + "…"),
+        ("   ", "New chat"),
+    ],
+)
+def test_title_is_the_first_message_on_one_short_line(message, title):
+    assert chats.make_title(message) == title
+
+
+@pytest.mark.parametrize("chat_id", ["a", "A-z_0", "x" * 64])
+def test_valid_chat_ids_pass(chat_id):
+    assert chats.check_chat_id(chat_id) == chat_id
+
+
+@pytest.mark.parametrize("chat_id", ["", "x" * 65, "a b", "a\n", "ü", "a/b"])
+def test_invalid_chat_ids_raise_validation_failed(chat_id):
+    with pytest.raises(ValidationFailed):
+        chats.check_chat_id(chat_id)
+
+
+def test_fresh_chat_ids_are_valid_and_distinct():
+    ids = {chats.new_chat_id() for _ in range(100)}
+    assert len(ids) == 100 and all(chats.check_chat_id(i) for i in ids)
+
+
+@pytest.mark.parametrize(
+    ("reason", "stored"), [("stop", "stop"), ("length", "length"), ("unload", None), (None, None)]
+)
+def test_unknown_finish_reasons_are_stored_as_null(reason, stored):
+    assert chats.storable_finish_reason(reason) == stored
+
+
+def record(user_id: int, chat_id: str, message: str) -> chats.TurnRecord:
+    return chats.TurnRecord(
+        user_id=user_id,
+        chat_id=chat_id,
+        system_prompt="system text",
+        message=message,
+        sent_at=utcnow(),
+        reply=f"reply to {message}",
+        model="m",
+        usage=Usage(1, 2),
+        finish_reason="stop",
+    )
+
+
+def test_store_turn_creates_the_chat_once_with_one_system_message(app):
+    with app.app_context():
+        admin_id = db.session.scalar(select(User.id).where(User.username == "admin"))
+        chats.store_turn(record(admin_id, "c1", "one"))
+        chats.store_turn(record(admin_id, "c1", "two"))
+        chat, messages = chats.get_chat_with_messages(admin_id, "c1")
+        assert chat.title == "one"
+        assert [(m.role, m.content) for m in messages] == [
+            ("system", "system text"),
+            ("user", "one"),
+            ("assistant", "reply to one"),
+            ("user", "two"),
+            ("assistant", "reply to two"),
+        ]
+        assert messages[2].prompt_tokens == 1 and messages[2].completion_tokens == 2
+
+
+def test_store_turn_replaces_nul_in_a_reply(app):
+    with app.app_context():
+        admin_id = db.session.scalar(select(User.id).where(User.username == "admin"))
+        chats.store_turn(replace(record(admin_id, "c1", "hi"), reply="bad \x00 byte"))
+        reply = db.session.scalars(select(Message).where(Message.role == "assistant")).one()
+        assert reply.content == "bad \ufffd byte"
