@@ -18,6 +18,17 @@ __all__ = ["Exchange", "FakeServer", "RecordedRequest", "StreamFrames", "Turn", 
 _WORDS = "Hello there, this is a streamed reply from a fake local model server.".split()
 
 
+def text_tokens(text: str) -> list[str]:
+    """A given reply as the pieces an LLM would stream: words with the spacing that follows."""
+    pieces, current = [], ""
+    for char in text:
+        current += char
+        if char in " \n":
+            pieces.append(current)
+            current = ""
+    return pieces + ([current] if current else [])
+
+
 def word_tokens(count: int) -> list[str]:
     """count readable tokens, for humans and benchmarks watching the stream."""
     return [("" if i == 0 else " ") + _WORDS[i % len(_WORDS)] for i in range(count)]

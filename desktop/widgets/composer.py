@@ -1,0 +1,92 @@
+"""The message input: Enter sends, Shift+Enter adds a line, Send becomes Stop while streaming."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QWidget
+
+
+class MessageEdit(QPlainTextEdit):
+    """A plain-text editor that turns a bare Enter into `submitted`."""
+
+    submitted = Signal()
+
+    LINES = 4
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's API)
+        margin = self.document().documentMargin() + self.frameWidth()
+        height = self.fontMetrics().lineSpacing() * self.LINES + 2 * margin + 4
+        return QSize(super().sizeHint().width(), round(height))
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's API)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self.updateGeometry()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's API)
+        is_enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if is_enter and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.submitted.emit()
+            return
+        super().keyPressEvent(event)
+
+
+class Composer(QWidget):
+    """Emits `send_requested(text)` and `stop_requested()`; it never talks to the server."""
+
+    send_requested = Signal(str)
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._busy = False
+        self._setup_ui()
+        self._connect_signals()
+
+    def _setup_ui(self) -> None:
+        self.edit = MessageEdit()
+        self.edit.setObjectName("composerEdit")
+        self.edit.setPlaceholderText("Message (Enter to send, Shift+Enter for a new line)")
+        self.edit.setTabChangesFocus(True)
+        self.button = QPushButton("Send")
+        self.button.setObjectName("sendButton")
+        self.button.setMinimumWidth(84)
+        self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 12)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.button)
+
+    def _connect_signals(self) -> None:
+        self.edit.submitted.connect(self._on_send)
+        self.button.clicked.connect(self._on_button)
+
+    def set_busy(self, busy: bool) -> None:
+        """While a reply streams, the button stops it, and Enter sends nothing."""
+        self._busy = busy
+        self.button.setText("Stop" if busy else "Send")
+        self.button.setToolTip("Stop the reply (Esc)" if busy else "Send (Enter)")
+
+    def text(self) -> str:
+        return self.edit.toPlainText()
+
+    def focus(self) -> None:
+        self.edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_button(self) -> None:
+        if self._busy:
+            self.stop_requested.emit()
+        else:
+            self._on_send()
+
+    def _on_send(self) -> None:
+        text = self.edit.toPlainText().strip()
+        if self._busy or not text:
+            return
+        self.edit.clear()
+        self.send_requested.emit(text)
