@@ -168,6 +168,10 @@ def _body(
     if options.temperature is not None:
         # Anthropic's range is 0..1 where OpenAI's (and our API's) is 0..2; clamp, don't fail.
         body["temperature"] = min(max(options.temperature, 0.0), 1.0)
+    if options.top_p is not None:
+        body["top_p"] = options.top_p
+    if options.stop:
+        body["stop_sequences"] = list(options.stop)
     return body
 
 

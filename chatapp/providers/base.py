@@ -21,6 +21,8 @@ class ChatOptions:
 
     temperature: float | None = None
     max_tokens: int | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()  # sequences that end the reply
 
 
 @dataclass(frozen=True)

@@ -138,6 +138,10 @@ def _body(
         sampling["temperature"] = options.temperature
     if options.max_tokens is not None:
         sampling["num_predict"] = options.max_tokens  # Ollama's name for max_tokens
+    if options.top_p is not None:
+        sampling["top_p"] = options.top_p
+    if options.stop:
+        sampling["stop"] = list(options.stop)
     if sampling:
         body["options"] = sampling
     return body

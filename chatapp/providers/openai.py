@@ -129,6 +129,10 @@ def _body(
         body["temperature"] = options.temperature
     if options.max_tokens is not None:
         body["max_tokens"] = options.max_tokens
+    if options.top_p is not None:
+        body["top_p"] = options.top_p
+    if options.stop:
+        body["stop"] = list(options.stop)
     return body
 
 

@@ -49,14 +49,10 @@ class ChatCompletionRequest(OpenAIRequest):
     model: ModelName | None = Field(None, description="The default model when absent")
     messages: Annotated[list[ChatMessageIn], Field(min_length=1)]
     temperature: Temperature | None = None
-    top_p: Annotated[float, Field(ge=0, le=1)] | None = Field(
-        None, description="Accepted for compatibility; the provider's default applies"
-    )
+    top_p: Annotated[float, Field(ge=0, le=1)] | None = None
     max_tokens: TokenCount | None = None
     max_completion_tokens: TokenCount | None = Field(None, description="Wins over max_tokens")
-    stop: str | Annotated[list[str], Field(max_length=4)] | None = Field(
-        None, description="Accepted for compatibility; not applied"
-    )
+    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
     n: Literal[1] | None = Field(None, description="Only one choice is generated")
     stream: bool | None = False
     stream_options: StreamOptions | None = None
@@ -66,7 +62,10 @@ class ChatCompletionRequest(OpenAIRequest):
 
     def options(self) -> ChatOptions:
         return ChatOptions(
-            temperature=self.temperature, max_tokens=self.max_completion_tokens or self.max_tokens
+            temperature=self.temperature,
+            max_tokens=self.max_completion_tokens or self.max_tokens,
+            top_p=self.top_p,
+            stop=(self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ()),
         )
 
     @property

@@ -124,9 +124,17 @@ def test_without_a_model_the_default_model_answers(client, admin, fake):
     assert last_chat_body(fake)["model"] == "llama3.1:8b-instruct-q8_0"
 
 
+@pytest.mark.parametrize(("stop", "sent"), [("END", ["END"]), (["\n", "END"], ["\n", "END"])])
+def test_top_p_and_stop_reach_the_provider(client, admin, fake, stop, sent):
+    response = post(client, admin, top_p=0.9, stop=stop)
+    assert response.status_code == 200, response.get_json()
+    options = last_chat_body(fake)["options"]
+    assert (options["top_p"], options["stop"]) == (0.9, sent)
+
+
 def test_fields_the_gateway_does_not_use_are_ignored(client, admin, fake):
     extra = {"user": "u1", "seed": 7, "presence_penalty": 0, "logprobs": False, "n": 1}
-    response = post(client, admin, top_p=0.9, stop=["\n"], **extra)
+    response = post(client, admin, **extra)
     assert response.status_code == 200, response.get_json()
 
 

@@ -72,6 +72,26 @@ def test_temperature_is_forwarded(provider: Provider, case: Case, streaming: boo
     assert case.sent_temperature() == 0.25
 
 
+# Where each provider's wire format puts top_p and the stop sequences.
+SAMPLING_FIELDS = {
+    "ollama": lambda body: (body["options"]["top_p"], body["options"]["stop"]),
+    "openai": lambda body: (body["top_p"], body["stop"]),
+    "anthropic": lambda body: (body["top_p"], body["stop_sequences"]),
+}
+
+
+@pytest.mark.parametrize("streaming", [False, True], ids=["chat", "stream"])
+def test_top_p_and_stop_sequences_are_forwarded(
+    provider: Provider, case: Case, streaming: bool
+) -> None:
+    options = ChatOptions(top_p=0.5, stop=("\n\nUser:", "END"))
+    if streaming:
+        collect(provider.stream(HISTORY, case.model, options))
+    else:
+        provider.chat(HISTORY, case.model, options)
+    assert SAMPLING_FIELDS[case.kind](case.chat_body()) == (0.5, ["\n\nUser:", "END"])
+
+
 def test_unset_options_are_not_sent(provider: Provider, case: Case) -> None:
     provider.chat(HISTORY, case.model, NO_OPTIONS)
     body = case.chat_body()
