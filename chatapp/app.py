@@ -32,6 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(require_json_object_body)
     auth.init_auth(app)
     init_rate_limiting(app)  # after auth: limits are keyed on the authenticated user
+    auth.init_admin_check(app)
     api.register_blueprints(app)
     register_error_handlers(app)
     register_docs(app)

@@ -62,9 +62,18 @@ def authenticate_request() -> None:
         return
     with counting_failures(request.remote_addr):  # AUTH_FAILURE_LIMIT per client IP
         g.user = authenticate(request.headers.get("Authorization"))
-    if getattr(view, "admin_only", False) and not g.user.is_admin:
+
+
+def require_admin() -> None:
+    user = g.get("user")  # None where no key was asked for: public views, OPTIONS
+    if user is not None and getattr(_view(), "admin_only", False) and not user.is_admin:
         raise Forbidden()
 
 
 def init_auth(app: Flask) -> None:
     app.before_request(authenticate_request)
+
+
+def init_admin_check(app: Flask) -> None:
+    """Register after the rate limiter, so that refused admin calls count like any other."""
+    app.before_request(require_admin)

@@ -164,3 +164,8 @@ def test_a_request_that_fails_authentication_counts_against_no_user(client, make
     for _ in range(3):
         client.get("/me", headers=bearer(bob.key[:-1] + ("A" if bob.key[-1] != "A" else "B")))
     assert statuses(client, bob.headers, 2) == [200, 200]
+
+
+def test_refused_admin_calls_count_against_the_users_budget(client, make_user):
+    bob = make_user("bob", rate_limit_per_hour=3)
+    assert statuses(client, bob.headers, 4, path="/users") == [403, 403, 403, 429]
