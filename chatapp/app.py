@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask, request
 
-from chatapp.errors import BadRequest, UnsupportedMediaType
+from chatapp.errors import BadRequest, UnsupportedMediaType, ValidationFailed
 
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -30,6 +30,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     llm.init_app(app)
     logs.init_request_ids(app)
     app.before_request(require_json_object_body)
+    app.before_request(refuse_nul_in_path)
     auth.init_auth(app)
     init_rate_limiting(app)  # after auth: limits are keyed on the authenticated user
     auth.init_admin_check(app)
@@ -47,6 +48,17 @@ def require_json_object_body() -> None:
         raise UnsupportedMediaType()
     if not isinstance(request.get_json(silent=True), dict):
         raise BadRequest()
+
+
+def refuse_nul_in_path() -> None:
+    """422 for a NUL in a path segment: no ID can hold one, and PostgreSQL can't compare one."""
+    details = [
+        {"field": name, "message": "must not contain NUL characters"}
+        for name, value in (request.view_args or {}).items()
+        if isinstance(value, str) and "\x00" in value
+    ]
+    if details:
+        raise ValidationFailed(details=details)
 
 
 def _has_body() -> bool:

@@ -77,6 +77,22 @@ def test_path_traversal_in_a_path_parameter_is_a_plain_404(client, admin):
     assert response.status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/system-prompts/a%00b"),
+        ("POST", "/system-prompts/%00/activate"),
+        ("DELETE", "/me/keys/ck_%00"),
+        ("DELETE", "/users/%00"),
+        ("GET", "/chat/history/%00"),
+    ],
+)
+def test_a_nul_in_a_path_parameter_is_422_on_both_databases(client, admin, method, path):
+    # PostgreSQL refuses NUL in any string it is sent: this was a 500 there.
+    response = client.open(path, method=method, headers=admin.headers)
+    assert_envelope(response, 422, "validation_error")
+
+
 def test_an_unexpected_error_is_500_without_internals(app, client, caplog):
     @public
     def explode():
