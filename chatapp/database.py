@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,10 @@ log = logging.getLogger(__name__)
 
 
 def _find_migrations_dir() -> Path:
-    """Next to the package in a checkout; the working directory in an installed image."""
+    """Next to the package in a checkout; under the environment's share/ once installed."""
     beside_package = Path(__file__).resolve().parent.parent / "migrations"
-    return beside_package if beside_package.is_dir() else Path.cwd() / "migrations"
+    installed = Path(sys.prefix) / "share" / "chatapp" / "migrations"
+    return beside_package if beside_package.is_dir() else installed
 
 
 MIGRATIONS_DIR = _find_migrations_dir()
