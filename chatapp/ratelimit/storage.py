@@ -36,8 +36,17 @@ def storage_engine(app_engine: Engine, engine_options: dict[str, Any]) -> Engine
         return app_engine  # an in-memory database exists once per connection: share it
     options = {name: value for name, value in engine_options.items() if name != "pool_pre_ping"}
     engine = create_engine(url, isolation_level="AUTOCOMMIT", **options)
+    if url.get_backend_name() == "postgresql":
+        event.listen(engine, "connect", _asynchronous_commit)
     event.listen(app_engine, "engine_disposed", lambda _: engine.dispose())
     return engine
+
+
+def _asynchronous_commit(dbapi_connection: Any, connection_record: Any) -> None:
+    """A hit doesn't wait for its WAL flush. The count stays atomic and visible at once; only a
+    database crash can forget the last fraction of a second of hits, which a counter can bear."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
 
 
 def current_storage_engine() -> Engine:

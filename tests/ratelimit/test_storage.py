@@ -13,11 +13,11 @@ from limits.strategies import (
     RateLimiter,
     SlidingWindowCounterRateLimiter,
 )
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 
 from chatapp.extensions import db
 from chatapp.models import RateLimit
-from chatapp.ratelimit.storage import DatabaseStorage, counter_key
+from chatapp.ratelimit.storage import ENGINE_KEY, DatabaseStorage, counter_key
 from tests.ratelimit.conftest import wait_until
 from tests.ratelimit.servers import dead_engine_url, refused_port
 
@@ -40,6 +40,18 @@ def test_the_default_storage_uri_selects_the_table_storage(app):
     with app.app_context():
         made = storage_from_string(app.config["RATELIMIT_STORAGE_URI"], engine=db.engine)
     assert isinstance(made, DatabaseStorage)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_on_postgresql_hits_do_not_wait_for_the_wal_flush_but_app_writes_do(app):
+    engine = app.extensions[ENGINE_KEY]
+    # The source tells our session-level SET apart from the test cluster's own setting.
+    setting = text("SELECT setting, source FROM pg_settings WHERE name = 'synchronous_commit'")
+    with engine.connect() as connection:
+        assert tuple(connection.execute(setting).one()) == ("off", "session")
+    with app.app_context():
+        assert db.session.execute(setting).one().source != "session"
+        db.session.remove()
 
 
 def test_hits_are_allowed_up_to_the_limit_then_refused(strategy):
