@@ -14,7 +14,7 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import HttpClient, dig, parse_json, sse_events
+from chatapp.providers.http import HttpClient, HttpProvider, dig, parse_json, sse_events
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -28,7 +28,7 @@ def _model_missing(status: int | None, payload: Any, message: str) -> bool:
     return (status == 404 or kind == "not_found_error") and "model" in message.lower()
 
 
-class AnthropicProvider:
+class AnthropicProvider(HttpProvider):
     """Talks to the Anthropic Messages API."""
 
     name = "anthropic"
@@ -53,15 +53,6 @@ class AnthropicProvider:
             read_timeout=read_timeout,
             model_missing=_model_missing,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> AnthropicProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
         payload = self._http.post_json("/v1/messages", _body(messages, model, options, False))

@@ -6,7 +6,7 @@ import http.cookiejar
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 import requests
 import requests.adapters
@@ -252,3 +252,18 @@ def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
             event = value
     if data:  # be lenient with servers that close without the final blank line
         yield event or "message", "\n".join(data)
+
+
+class HttpProvider:
+    """What every HTTP provider shares: its client, closed with it or by a `with` block."""
+
+    _http: HttpClient
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

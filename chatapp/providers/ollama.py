@@ -15,7 +15,7 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import HttpClient, dig, parse_json
+from chatapp.providers.http import HttpClient, HttpProvider, dig, parse_json
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 _DEFAULT_PORT = 11434
@@ -46,7 +46,7 @@ def _model_missing(status: int | None, payload: Any, message: str) -> bool:
     return status == 404 and "model" in message.lower()
 
 
-class OllamaProvider:
+class OllamaProvider(HttpProvider):
     """Talks to an Ollama server."""
 
     name = "ollama"
@@ -66,15 +66,6 @@ class OllamaProvider:
             read_timeout=read_timeout,
             model_missing=_model_missing,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> OllamaProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
         payload = self._http.post_json("/api/chat", _body(messages, model, options, False))

@@ -14,7 +14,7 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import HttpClient, dig, parse_json, sse_events
+from chatapp.providers.http import HttpClient, HttpProvider, dig, parse_json, sse_events
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -25,7 +25,7 @@ def _model_missing(status: int | None, payload: Any, message: str) -> bool:
     return code == "model_not_found" or (status == 404 and "model" in message.lower())
 
 
-class OpenAIProvider:
+class OpenAIProvider(HttpProvider):
     """Talks to OpenAI or any server that speaks its chat completions API (vLLM, llama.cpp...)."""
 
     name = "openai"
@@ -49,15 +49,6 @@ class OpenAIProvider:
             read_timeout=read_timeout,
             model_missing=_model_missing,
         )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> OpenAIProvider:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
         payload = self._http.post_json("/chat/completions", _body(messages, model, options, False))
