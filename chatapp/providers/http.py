@@ -1,4 +1,4 @@
-"""The one HTTP helper the adapters share: a Session, timeouts, and requests errors mapped."""
+"""The plumbing the adapters share: HttpProvider, its Session and errors, and parsing helpers."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import http.cookiejar
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import requests
 import requests.adapters
 
 from chatapp.providers.base import (
+    ChatOptions,
     MalformedResponse,
     ModelNotFound,
     ProviderError,
@@ -23,10 +24,19 @@ from chatapp.providers.base import (
 # Decides from (status, parsed error body, message) whether an error means "no such model";
 # status is None for errors that arrive in-band, inside a 200 stream.
 ModelMissing = Callable[[int | None, Any, str], bool]
+# Decides whether a parsed 200 body or stream frame is an error the provider sent in-band.
+ErrorFrame = Callable[[Any], bool]
 
 _MISSING: Any = object()
 _READ_SIZE = 1024  # bytes per read; chunked responses still arrive chunk by chunk
 _POOL_SIZE = 32  # idle connections kept per host; more than a typical worker's threads
+
+
+class Timeouts(NamedTuple):
+    """Seconds to wait for a connection and for each read: the (connect, read) requests takes."""
+
+    connect: float
+    read: float
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -34,10 +44,6 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
     def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
         return False
-
-
-def _never(status: int | None, payload: Any, message: str) -> bool:
-    return False
 
 
 class HttpClient:
@@ -48,14 +54,13 @@ class HttpClient:
         provider: str,
         base_url: str,
         *,
+        timeouts: Timeouts,
+        model_missing: ModelMissing,
         headers: Mapping[str, str] | None = None,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 120.0,
-        model_missing: ModelMissing = _never,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
+        self.timeout = timeouts
         self.session = requests.Session()
         self.session.headers.update(headers or {})
         # One provider serves every request thread: keep enough idle connections for them,
@@ -254,10 +259,44 @@ def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
         yield event or "message", "\n".join(data)
 
 
-class HttpProvider:
-    """What every HTTP provider shares: its client, closed with it or by a `with` block."""
+def sampling_options(options: ChatOptions, names: Mapping[str, str]) -> dict[str, Any]:
+    """The sampling options that are set, under the wire's names for them (ours -> theirs).
 
-    _http: HttpClient
+    Options without a name in `names` are left out, as are unset ones and an empty stop list.
+    """
+    ours = {
+        "temperature": options.temperature,
+        "max_tokens": options.max_tokens,
+        "top_p": options.top_p,
+        "stop": list(options.stop) or None,
+    }
+    return {names[key]: value for key, value in ours.items() if key in names and value is not None}
+
+
+class HttpProvider:
+    """What every HTTP adapter shares; the adapter adds only its wire format.
+
+    The adapter says how its wire shows a missing model (model_missing) and an error inside a
+    200 answer (error_frame); the client turns both, and every transport failure, into the
+    typed errors. The provider is closed by close() or by leaving a `with` block.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        timeouts: Timeouts,
+        model_missing: ModelMissing,
+        error_frame: ErrorFrame,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self._http = HttpClient(
+            name, base_url, timeouts=timeouts, model_missing=model_missing, headers=headers
+        )
+        self.base_url = self._http.base_url
+        self._error_frame = error_frame
 
     def close(self) -> None:
         self._http.close()
@@ -267,3 +306,8 @@ class HttpProvider:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _raise_in_band(self, payload: Any, model: str | None) -> None:
+        """Raise the typed error for an error the provider sent inside a 200 answer."""
+        if self._error_frame(payload):
+            raise self._http.error(payload, model=model)

@@ -1,4 +1,4 @@
-"""The shared HTTP helpers that need no server: SSE framing, shape checks, error messages."""
+"""The shared helpers that need no server: SSE framing, shape checks, errors, sampling options."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from chatapp.providers import MalformedResponse
-from chatapp.providers.http import dig, error_message, parse_json, sse_events
+from chatapp.providers import ChatOptions, MalformedResponse
+from chatapp.providers.http import dig, error_message, parse_json, sampling_options, sse_events
 
 
 @pytest.mark.parametrize(
@@ -70,3 +70,19 @@ def test_dig_default_stands_in_for_missing_or_null(payload: Any) -> None:
 def test_parse_json_rejects_garbage_as_malformed() -> None:
     with pytest.raises(MalformedResponse):
         parse_json("{not json", "ollama")
+
+
+WIRE_NAMES = {"temperature": "temp", "max_tokens": "limit", "stop": "stops"}
+
+
+def test_sampling_options_are_sent_under_the_wires_names() -> None:
+    options = ChatOptions(temperature=0.0, max_tokens=8, stop=("END",))
+    assert sampling_options(options, WIRE_NAMES) == {"temp": 0.0, "limit": 8, "stops": ["END"]}
+
+
+def test_unset_sampling_options_and_an_empty_stop_list_are_not_sent() -> None:
+    assert sampling_options(ChatOptions(), WIRE_NAMES) == {}
+
+
+def test_a_sampling_option_the_wire_has_no_name_for_is_not_sent() -> None:
+    assert sampling_options(ChatOptions(top_p=0.5), WIRE_NAMES) == {}
