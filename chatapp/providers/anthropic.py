@@ -18,6 +18,7 @@ from chatapp.providers.http import (
     HttpProvider,
     Timeouts,
     dig,
+    model_list,
     parse_json,
     sampling_options,
     sse_events,
@@ -28,8 +29,8 @@ API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens; this is ample for a chat turn
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 _MODELS_PAGE = 1000  # the largest page /v1/models allows
-# max_tokens is not here: the API requires it, so _body always sends it.
-_SAMPLING = {"temperature": "temperature", "top_p": "top_p", "stop": "stop_sequences"}
+# max_tokens is left to _body, which always sends it since the API requires it.
+_SAMPLING = {"max_tokens": None, "stop": "stop_sequences"}
 
 
 def _model_missing(status: int | None, payload: Any, message: str) -> bool:
@@ -99,9 +100,7 @@ class AnthropicProvider(HttpProvider):
         while True:
             payload = self._http.get_json("/v1/models", params=params)
             self._raise_in_band(payload, None)
-            for entry in dig(payload, "data", kind=list):
-                details = {k: v for k, v in entry.items() if k != "id"}
-                found.append(ModelInfo(name=dig(entry, "id", kind=str), details=details))
+            found += model_list(dig(payload, "data", kind=list), "id")
             last = dig(payload, "last_id", kind=str, default=None)
             if not dig(payload, "has_more", kind=bool, default=False) or not last:
                 return found

@@ -14,6 +14,7 @@ import requests.adapters
 from chatapp.providers.base import (
     ChatOptions,
     MalformedResponse,
+    ModelInfo,
     ModelNotFound,
     ProviderError,
     ProviderResponseError,
@@ -259,10 +260,12 @@ def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
         yield event or "message", "\n".join(data)
 
 
-def sampling_options(options: ChatOptions, names: Mapping[str, str]) -> dict[str, Any]:
-    """The sampling options that are set, under the wire's names for them (ours -> theirs).
+def sampling_options(
+    options: ChatOptions, renames: Mapping[str, str | None] | None = None
+) -> dict[str, Any]:
+    """The sampling options that are set, under our names or the wire's (renames: ours -> theirs).
 
-    Options without a name in `names` are left out, as are unset ones and an empty stop list.
+    An option renamed to None is left out, as are unset ones and an empty stop list.
     """
     ours = {
         "temperature": options.temperature,
@@ -270,7 +273,19 @@ def sampling_options(options: ChatOptions, names: Mapping[str, str]) -> dict[str
         "top_p": options.top_p,
         "stop": list(options.stop) or None,
     }
-    return {names[key]: value for key, value in ours.items() if key in names and value is not None}
+    names = {key: (renames or {}).get(key, key) for key in ours}
+    return {names[k]: v for k, v in ours.items() if names[k] is not None and v is not None}
+
+
+def model_list(entries: list[Any], key: str) -> list[ModelInfo]:
+    """A models listing: each entry's name under key, everything else as its details."""
+    return [
+        ModelInfo(
+            name=dig(entry, key, kind=str),
+            details={k: v for k, v in entry.items() if k != key},
+        )
+        for entry in entries
+    ]
 
 
 class HttpProvider:

@@ -15,17 +15,19 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import HttpProvider, Timeouts, dig, parse_json, sampling_options
+from chatapp.providers.http import (
+    HttpProvider,
+    Timeouts,
+    dig,
+    model_list,
+    parse_json,
+    sampling_options,
+)
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 _DEFAULT_PORT = 11434
 _FINISH = {"stop": "stop", "length": "length"}
-_SAMPLING = {  # our option -> Ollama's name for it
-    "temperature": "temperature",
-    "max_tokens": "num_predict",
-    "top_p": "top_p",
-    "stop": "stop",
-}
+_SAMPLING = {"max_tokens": "num_predict"}  # Ollama's names where they differ from ours
 
 
 def normalize_host(host: str | None) -> str:
@@ -104,14 +106,7 @@ class OllamaProvider(HttpProvider):
 
     def models(self) -> list[ModelInfo]:
         payload = self._http.get_json("/api/tags")
-        entries = dig(payload, "models", kind=list)
-        return [
-            ModelInfo(
-                name=dig(entry, "name", kind=str),
-                details={k: v for k, v in entry.items() if k != "name"},
-            )
-            for entry in entries
-        ]
+        return model_list(dig(payload, "models", kind=list), "name")
 
     def ping(self) -> dict[str, Any]:
         payload = self._http.get_json("/api/version")

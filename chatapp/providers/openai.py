@@ -18,18 +18,13 @@ from chatapp.providers.http import (
     HttpProvider,
     Timeouts,
     dig,
+    model_list,
     parse_json,
     sampling_options,
     sse_events,
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-_SAMPLING = {
-    "temperature": "temperature",
-    "max_tokens": "max_tokens",
-    "top_p": "top_p",
-    "stop": "stop",
-}
 
 
 def _model_missing(status: int | None, payload: Any, message: str) -> bool:
@@ -102,13 +97,7 @@ class OpenAIProvider(HttpProvider):
     def models(self) -> list[ModelInfo]:
         payload = self._http.get_json("/models")
         self._raise_in_band(payload, None)
-        return [
-            ModelInfo(
-                name=dig(entry, "id", kind=str),
-                details={k: v for k, v in entry.items() if k != "id"},
-            )
-            for entry in dig(payload, "data", kind=list)
-        ]
+        return model_list(dig(payload, "data", kind=list), "id")
 
     def ping(self) -> dict[str, Any]:
         # OpenAI-compatible servers have no version endpoint; listing models proves the key too.
@@ -125,7 +114,7 @@ def _body(
     }
     if stream:
         body["stream_options"] = {"include_usage": True}
-    body.update(sampling_options(options, _SAMPLING))
+    body.update(sampling_options(options))  # our names are OpenAI's
     return body
 
 
