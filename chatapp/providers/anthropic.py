@@ -14,15 +14,8 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import (
-    HttpProvider,
-    Timeouts,
-    dig,
-    model_list,
-    parse_json,
-    sampling_options,
-    sse_events,
-)
+from chatapp.providers.http import HttpProvider, Timeouts
+from chatapp.providers.wire import dig, model_list, parse_json, sampling_options, sse_events
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"

@@ -15,14 +15,8 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import (
-    HttpProvider,
-    Timeouts,
-    dig,
-    model_list,
-    parse_json,
-    sampling_options,
-)
+from chatapp.providers.http import HttpProvider, Timeouts
+from chatapp.providers.wire import dig, model_list, parse_json, sampling_options
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 _DEFAULT_PORT = 11434

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from chatapp.providers import ChatOptions, MalformedResponse
-from chatapp.providers.http import (
+from chatapp.providers.wire import (
     dig,
     error_message,
     model_list,
