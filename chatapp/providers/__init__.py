@@ -1,10 +1,15 @@
-"""LLM providers behind one interface; create_provider() picks one from the config."""
+"""LLM providers behind one interface; create_provider() picks one from the config.
+
+The names in __all__ are the package's public surface: other packages import from
+`chatapp.providers` only, never from its modules, which are free to change.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from chatapp.config import SETTINGS
 from chatapp.providers.anthropic import AnthropicProvider
 from chatapp.providers.base import (
     ChatOptions,
@@ -21,11 +26,11 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
+from chatapp.providers.http import Timeouts
 from chatapp.providers.ollama import OllamaProvider
 from chatapp.providers.openai import OpenAIProvider
 
 __all__ = [
-    "PROVIDERS",
     "AnthropicProvider",
     "ChatOptions",
     "Chunk",
@@ -41,29 +46,27 @@ __all__ = [
     "ProviderTimeout",
     "ProviderUnavailable",
     "Reply",
+    "Timeouts",
     "Usage",
     "create_provider",
 ]
 
-DEFAULT_TIMEOUT = 120.0
-DEFAULT_CONNECT_TIMEOUT = 5.0
+
+def _ollama(config: Mapping[str, Any], timeouts: Timeouts) -> Provider:
+    return OllamaProvider(config.get("OLLAMA_HOST"), timeouts=timeouts)
 
 
-def _ollama(config: Mapping[str, Any], timeouts: dict[str, float]) -> Provider:
-    return OllamaProvider(config.get("OLLAMA_HOST"), **timeouts)
+def _openai(config: Mapping[str, Any], timeouts: Timeouts) -> Provider:
+    key = config.get("OPENAI_API_KEY")
+    return OpenAIProvider(config.get("OPENAI_BASE_URL"), key, timeouts=timeouts)
 
 
-def _openai(config: Mapping[str, Any], timeouts: dict[str, float]) -> Provider:
-    return OpenAIProvider(config.get("OPENAI_BASE_URL"), config.get("OPENAI_API_KEY"), **timeouts)
+def _anthropic(config: Mapping[str, Any], timeouts: Timeouts) -> Provider:
+    key = config.get("ANTHROPIC_API_KEY")
+    return AnthropicProvider(config.get("ANTHROPIC_BASE_URL"), key, timeouts=timeouts)
 
 
-def _anthropic(config: Mapping[str, Any], timeouts: dict[str, float]) -> Provider:
-    return AnthropicProvider(
-        config.get("ANTHROPIC_BASE_URL"), config.get("ANTHROPIC_API_KEY"), **timeouts
-    )
-
-
-PROVIDERS: dict[str, Callable[[Mapping[str, Any], dict[str, float]], Provider]] = {
+_ADAPTERS: dict[str, Callable[[Mapping[str, Any], Timeouts], Provider]] = {
     "ollama": _ollama,
     "openai": _openai,
     "anthropic": _anthropic,
@@ -76,17 +79,15 @@ def create_provider(config: Mapping[str, Any]) -> Provider:
     Missing or None values take the defaults; ValueError for an unknown provider name.
     """
     name = str(config.get("LLM_PROVIDER") or "ollama").strip().lower()
-    if name not in PROVIDERS:
-        known = ", ".join(sorted(PROVIDERS))
+    if name not in _ADAPTERS:
+        known = ", ".join(sorted(_ADAPTERS))
         raise ValueError(f"Unknown LLM_PROVIDER {name!r}; expected one of: {known}")
-    timeouts = {
-        "read_timeout": _seconds(config, "LLM_TIMEOUT", DEFAULT_TIMEOUT),
-        "connect_timeout": _seconds(config, "LLM_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
-    }
-    return PROVIDERS[name](config, timeouts)
+    timeouts = Timeouts(_seconds(config, "LLM_CONNECT_TIMEOUT"), _seconds(config, "LLM_TIMEOUT"))
+    return _ADAPTERS[name](config, timeouts)
 
 
-def _seconds(config: Mapping[str, Any], key: str, default: float) -> float:
+def _seconds(config: Mapping[str, Any], key: str) -> float:
     value = config.get(key)
-    # Config values may still be strings when they come straight from the environment.
-    return float(value) if value not in (None, "") else default
+    # Config values may still be strings when they come straight from the environment; the
+    # default lives in config.SETTINGS only.
+    return float(value if value not in (None, "") else SETTINGS[key][0])

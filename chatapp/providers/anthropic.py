@@ -14,13 +14,16 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import HttpClient, HttpProvider, dig, parse_json, sse_events
+from chatapp.providers.http import HttpProvider, Timeouts
+from chatapp.providers.wire import dig, model_list, parse_json, sampling_options, sse_events
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096  # the API requires max_tokens; this is ample for a chat turn
 _FINISH = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length"}
 _MODELS_PAGE = 1000  # the largest page /v1/models allows
+# max_tokens is left to _body, which always sends it since the API requires it.
+_SAMPLING = {"max_tokens": None, "stop": "stop_sequences"}
 
 
 def _model_missing(status: int | None, payload: Any, message: str) -> bool:
@@ -28,30 +31,28 @@ def _model_missing(status: int | None, payload: Any, message: str) -> bool:
     return (status == 404 or kind == "not_found_error") and "model" in message.lower()
 
 
+def _error_frame(payload: Any) -> bool:
+    return isinstance(payload, Mapping) and payload.get("type") == "error"
+
+
 class AnthropicProvider(HttpProvider):
     """Talks to the Anthropic Messages API."""
-
-    name = "anthropic"
 
     def __init__(
         self,
         base_url: str | None = DEFAULT_BASE_URL,
         api_key: str | None = None,
         *,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 120.0,
+        timeouts: Timeouts,
     ) -> None:
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        headers = {"anthropic-version": API_VERSION}
-        if api_key:
-            headers["x-api-key"] = api_key
-        self._http = HttpClient(
-            self.name,
-            self.base_url,
-            headers=headers,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+        key = {"x-api-key": api_key} if api_key else {}
+        super().__init__(
+            "anthropic",
+            base_url or DEFAULT_BASE_URL,
+            timeouts=timeouts,
             model_missing=_model_missing,
+            error_frame=_error_frame,
+            headers={"anthropic-version": API_VERSION, **key},
         )
 
     def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
@@ -92,9 +93,7 @@ class AnthropicProvider(HttpProvider):
         while True:
             payload = self._http.get_json("/v1/models", params=params)
             self._raise_in_band(payload, None)
-            for entry in dig(payload, "data", kind=list):
-                details = {k: v for k, v in entry.items() if k != "id"}
-                found.append(ModelInfo(name=dig(entry, "id", kind=str), details=details))
+            found += model_list(dig(payload, "data", kind=list), "id")
             last = dig(payload, "last_id", kind=str, default=None)
             if not dig(payload, "has_more", kind=bool, default=False) or not last:
                 return found
@@ -103,10 +102,6 @@ class AnthropicProvider(HttpProvider):
     def ping(self) -> dict[str, Any]:
         # There is no version endpoint; listing models also proves the key works.
         return {"models": len(self.models())}
-
-    def _raise_in_band(self, payload: Any, model: str | None) -> None:
-        if isinstance(payload, Mapping) and payload.get("type") == "error":
-            raise self._http.error(payload, model=model)
 
 
 class _StreamState:
@@ -156,13 +151,10 @@ def _body(
     }
     if system:
         body["system"] = system
-    if options.temperature is not None:
+    body.update(sampling_options(options, _SAMPLING))
+    if "temperature" in body:
         # Anthropic's range is 0..1 where OpenAI's (and our API's) is 0..2; clamp, don't fail.
-        body["temperature"] = min(max(options.temperature, 0.0), 1.0)
-    if options.top_p is not None:
-        body["top_p"] = options.top_p
-    if options.stop:
-        body["stop_sequences"] = list(options.stop)
+        body["temperature"] = min(max(body["temperature"], 0.0), 1.0)
     return body
 
 

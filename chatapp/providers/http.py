@@ -1,12 +1,12 @@
-"""The one HTTP helper the adapters share: a Session, timeouts, and requests errors mapped."""
+"""HttpProvider, the base of every adapter, and its Session: timeouts and errors mapped."""
 
 from __future__ import annotations
 
 import http.cookiejar
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Self
+from typing import Any, NamedTuple, Self
 
 import requests
 import requests.adapters
@@ -19,14 +19,23 @@ from chatapp.providers.base import (
     ProviderTimeout,
     ProviderUnavailable,
 )
+from chatapp.providers.wire import error_message
 
 # Decides from (status, parsed error body, message) whether an error means "no such model";
 # status is None for errors that arrive in-band, inside a 200 stream.
 ModelMissing = Callable[[int | None, Any, str], bool]
+# Decides whether a parsed 200 body or stream frame is an error the provider sent in-band.
+ErrorFrame = Callable[[Any], bool]
 
-_MISSING: Any = object()
 _READ_SIZE = 1024  # bytes per read; chunked responses still arrive chunk by chunk
 _POOL_SIZE = 32  # idle connections kept per host; more than a typical worker's threads
+
+
+class Timeouts(NamedTuple):
+    """Seconds to wait for a connection and for each read: the (connect, read) requests takes."""
+
+    connect: float
+    read: float
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -34,10 +43,6 @@ class _NoCookies(http.cookiejar.DefaultCookiePolicy):
 
     def set_ok(self, cookie: http.cookiejar.Cookie, request: Any) -> bool:
         return False
-
-
-def _never(status: int | None, payload: Any, message: str) -> bool:
-    return False
 
 
 class HttpClient:
@@ -48,14 +53,13 @@ class HttpClient:
         provider: str,
         base_url: str,
         *,
+        timeouts: Timeouts,
+        model_missing: ModelMissing,
         headers: Mapping[str, str] | None = None,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 120.0,
-        model_missing: ModelMissing = _never,
     ) -> None:
         self.provider = provider
         self.base_url = base_url.rstrip("/")
-        self.timeout = (connect_timeout, read_timeout)
+        self.timeout = timeouts
         self.session = requests.Session()
         self.session.headers.update(headers or {})
         # One provider serves every request thread: keep enough idle connections for them,
@@ -186,78 +190,30 @@ def _caused_by_timeout(exc: BaseException) -> bool:
     )
 
 
-def error_message(payload: Any) -> str | None:
-    """The human message in an error body: {"error": "..."} or {"error": {"message": ...}}."""
-    if not isinstance(payload, Mapping):
-        return None
-    error = payload.get("error")
-    if isinstance(error, Mapping):
-        error = error.get("message") or error.get("type")
-    if not error:
-        error = payload.get("message") or payload.get("detail")
-    return str(error) if error else None
-
-
-def parse_json(text: str, provider: str) -> Any:
-    """Decode one stream line or SSE data field, or raise MalformedResponse."""
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise MalformedResponse(f"{provider} sent a stream line that is not JSON") from exc
-
-
-def dig(
-    obj: Any, *path: str | int, kind: type | tuple[type, ...] = object, default: Any = _MISSING
-) -> Any:
-    """obj[path0][path1]..., checked against kind; MalformedResponse when it isn't there.
-
-    With a default, a missing or null value gives the default instead.
-    """
-    for key in path:
-        obj = _step(obj, key)
-        if obj is _MISSING:
-            if default is not _MISSING:
-                return default
-            raise MalformedResponse(f"unexpected response shape: no {key!r}")
-    if obj is None and default is not _MISSING:
-        return default
-    if not isinstance(obj, kind):
-        raise MalformedResponse(f"unexpected response shape: {path} is {type(obj).__name__}")
-    return obj
-
-
-def _step(obj: Any, key: str | int) -> Any:
-    # Only objects have keys and only arrays have indexes: "text"[0] is not a JSON path.
-    if isinstance(key, str) and isinstance(obj, Mapping):
-        return obj.get(key, _MISSING)
-    if isinstance(key, int) and isinstance(obj, list) and -len(obj) <= key < len(obj):
-        return obj[key]
-    return _MISSING
-
-
-def sse_events(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """Server-Sent Events as (event, data) pairs; event is "message" when unnamed."""
-    event, data = "", []
-    for line in lines:
-        if not line:
-            if data:
-                yield event or "message", "\n".join(data)
-            event, data = "", []
-            continue
-        field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field == "data":
-            data.append(value)
-        elif field == "event":
-            event = value
-    if data:  # be lenient with servers that close without the final blank line
-        yield event or "message", "\n".join(data)
-
-
 class HttpProvider:
-    """What every HTTP provider shares: its client, closed with it or by a `with` block."""
+    """What every HTTP adapter shares; the adapter adds only its wire format.
 
-    _http: HttpClient
+    The adapter says how its wire shows a missing model (model_missing) and an error inside a
+    200 answer (error_frame); the client turns both, and every transport failure, into the
+    typed errors. The provider is closed by close() or by leaving a `with` block.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        timeouts: Timeouts,
+        model_missing: ModelMissing,
+        error_frame: ErrorFrame,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self._http = HttpClient(
+            name, base_url, timeouts=timeouts, model_missing=model_missing, headers=headers
+        )
+        self.base_url = self._http.base_url
+        self._error_frame = error_frame
 
     def close(self) -> None:
         self._http.close()
@@ -267,3 +223,8 @@ class HttpProvider:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _raise_in_band(self, payload: Any, model: str | None) -> None:
+        """Raise the typed error for an error the provider sent inside a 200 answer."""
+        if self._error_frame(payload):
+            raise self._http.error(payload, model=model)

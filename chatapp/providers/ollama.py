@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,11 +15,13 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import HttpClient, HttpProvider, dig, parse_json
+from chatapp.providers.http import HttpProvider, Timeouts
+from chatapp.providers.wire import dig, model_list, parse_json, sampling_options
 
 DEFAULT_HOST = "http://127.0.0.1:11434"
 _DEFAULT_PORT = 11434
 _FINISH = {"stop": "stop", "length": "length"}
+_SAMPLING = {"max_tokens": "num_predict"}  # Ollama's names where they differ from ours
 
 
 def normalize_host(host: str | None) -> str:
@@ -46,26 +48,27 @@ def _model_missing(status: int | None, payload: Any, message: str) -> bool:
     return status == 404 and "model" in message.lower()
 
 
+def _error_frame(payload: Any) -> bool:
+    # Ollama keeps status 200 for errors that happen after streaming began.
+    return isinstance(payload, Mapping) and "error" in payload
+
+
 class OllamaProvider(HttpProvider):
     """Talks to an Ollama server."""
 
-    name = "ollama"
-
-    def __init__(
-        self,
-        host: str | None = DEFAULT_HOST,
-        *,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 120.0,
-    ) -> None:
-        self.host = normalize_host(host)
-        self._http = HttpClient(
-            self.name,
-            self.host,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+    def __init__(self, host: str | None = DEFAULT_HOST, *, timeouts: Timeouts) -> None:
+        super().__init__(
+            "ollama",
+            normalize_host(host),
+            timeouts=timeouts,
             model_missing=_model_missing,
+            error_frame=_error_frame,
         )
+
+    @property
+    def host(self) -> str:
+        """The server's URL, OLLAMA_HOST normalized."""
+        return self.base_url
 
     def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
         payload = self._http.post_json("/api/chat", _body(messages, model, options, False))
@@ -97,23 +100,11 @@ class OllamaProvider(HttpProvider):
 
     def models(self) -> list[ModelInfo]:
         payload = self._http.get_json("/api/tags")
-        entries = dig(payload, "models", kind=list)
-        return [
-            ModelInfo(
-                name=dig(entry, "name", kind=str),
-                details={k: v for k, v in entry.items() if k != "name"},
-            )
-            for entry in entries
-        ]
+        return model_list(dig(payload, "models", kind=list), "name")
 
     def ping(self) -> dict[str, Any]:
         payload = self._http.get_json("/api/version")
         return {"version": dig(payload, "version", kind=str, default=None)}
-
-    def _raise_in_band(self, payload: Any, model: str) -> None:
-        # Ollama keeps status 200 for errors that happen after streaming began.
-        if isinstance(payload, dict) and "error" in payload:
-            raise self._http.error(payload, model=model)
 
 
 def _body(
@@ -124,16 +115,8 @@ def _body(
         "messages": [{"role": m.role, "content": m.content} for m in messages],
         "stream": stream,
     }
-    sampling: dict[str, Any] = {}
-    if options.temperature is not None:
-        sampling["temperature"] = options.temperature
-    if options.max_tokens is not None:
-        sampling["num_predict"] = options.max_tokens  # Ollama's name for max_tokens
-    if options.top_p is not None:
-        sampling["top_p"] = options.top_p
-    if options.stop:
-        sampling["stop"] = list(options.stop)
-    if sampling:
+    sampling = sampling_options(options, _SAMPLING)
+    if sampling:  # Ollama takes them as one "options" object
         body["options"] = sampling
     return body
 

@@ -14,7 +14,8 @@ from chatapp.providers.base import (
     Reply,
     Usage,
 )
-from chatapp.providers.http import HttpClient, HttpProvider, dig, parse_json, sse_events
+from chatapp.providers.http import HttpProvider, Timeouts
+from chatapp.providers.wire import dig, model_list, parse_json, sampling_options, sse_events
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -25,29 +26,29 @@ def _model_missing(status: int | None, payload: Any, message: str) -> bool:
     return code == "model_not_found" or (status == 404 and "model" in message.lower())
 
 
+def _error_frame(payload: Any) -> bool:
+    # Errors mid-stream arrive as an "error" object inside a 200 frame.
+    return isinstance(payload, Mapping) and bool(payload.get("error"))
+
+
 class OpenAIProvider(HttpProvider):
     """Talks to OpenAI or any server that speaks its chat completions API (vLLM, llama.cpp...)."""
-
-    name = "openai"
 
     def __init__(
         self,
         base_url: str | None = DEFAULT_BASE_URL,
         api_key: str | None = None,
         *,
-        connect_timeout: float = 5.0,
-        read_timeout: float = 120.0,
+        timeouts: Timeouts,
     ) -> None:
         # Like the openai SDK, base_url includes the /v1; local servers often need no key.
-        self.base_url = (base_url or DEFAULT_BASE_URL).rstrip("/")
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = HttpClient(
-            self.name,
-            self.base_url,
-            headers=headers,
-            connect_timeout=connect_timeout,
-            read_timeout=read_timeout,
+        super().__init__(
+            "openai",
+            base_url or DEFAULT_BASE_URL,
+            timeouts=timeouts,
             model_missing=_model_missing,
+            error_frame=_error_frame,
+            headers={"Authorization": f"Bearer {api_key}"} if api_key else {},
         )
 
     def chat(self, messages: Sequence[Message], model: str, options: ChatOptions) -> Reply:
@@ -89,21 +90,11 @@ class OpenAIProvider(HttpProvider):
     def models(self) -> list[ModelInfo]:
         payload = self._http.get_json("/models")
         self._raise_in_band(payload, None)
-        return [
-            ModelInfo(
-                name=dig(entry, "id", kind=str),
-                details={k: v for k, v in entry.items() if k != "id"},
-            )
-            for entry in dig(payload, "data", kind=list)
-        ]
+        return model_list(dig(payload, "data", kind=list), "id")
 
     def ping(self) -> dict[str, Any]:
         # OpenAI-compatible servers have no version endpoint; listing models proves the key too.
         return {"models": len(self.models())}
-
-    def _raise_in_band(self, payload: Any, model: str | None) -> None:
-        if isinstance(payload, Mapping) and payload.get("error"):
-            raise self._http.error(payload, model=model)
 
 
 def _body(
@@ -116,14 +107,7 @@ def _body(
     }
     if stream:
         body["stream_options"] = {"include_usage": True}
-    if options.temperature is not None:
-        body["temperature"] = options.temperature
-    if options.max_tokens is not None:
-        body["max_tokens"] = options.max_tokens
-    if options.top_p is not None:
-        body["top_p"] = options.top_p
-    if options.stop:
-        body["stop"] = list(options.stop)
+    body.update(sampling_options(options))  # our names are OpenAI's
     return body
 
 

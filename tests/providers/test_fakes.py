@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chatapp.providers import OllamaProvider, Provider, ProviderError
+from chatapp.providers import OllamaProvider, Provider, ProviderError, Timeouts
 from tests.fakes.anthropic import FakeAnthropic
 from tests.fakes.ollama import FakeOllama
 from tests.fakes.openai import FakeOpenAI
@@ -73,7 +73,11 @@ def test_reset_releases_a_hanging_request(
 
 
 def test_stop_ends_hanging_requests_and_slow_streams() -> None:
-    with FakeOllama(token_delay=60) as fake, OllamaProvider(fake.url) as provider:
+    timeouts = Timeouts(connect=5, read=120)  # so long that only stop() can end the requests
+    with (
+        FakeOllama(token_delay=60) as fake,
+        OllamaProvider(fake.url, timeouts=timeouts) as provider,
+    ):
         slow = in_background(lambda: collect(provider.stream(HISTORY, MODEL, NO_OPTIONS)))
         fake.hang = True
         hung = in_background(lambda: provider.models())

@@ -1,4 +1,4 @@
-"""The shared HTTP helpers that need no server: SSE framing, shape checks, error messages."""
+"""The shared helpers that need no server: SSE framing, shape checks, errors, sampling options."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ from typing import Any
 
 import pytest
 
-from chatapp.providers import MalformedResponse
-from chatapp.providers.http import dig, error_message, parse_json, sse_events
+from chatapp.providers import ChatOptions, MalformedResponse
+from chatapp.providers.wire import (
+    dig,
+    error_message,
+    model_list,
+    parse_json,
+    sampling_options,
+    sse_events,
+)
 
 
 @pytest.mark.parametrize(
@@ -70,3 +77,30 @@ def test_dig_default_stands_in_for_missing_or_null(payload: Any) -> None:
 def test_parse_json_rejects_garbage_as_malformed() -> None:
     with pytest.raises(MalformedResponse):
         parse_json("{not json", "ollama")
+
+
+def test_sampling_options_are_sent_under_our_names_by_default() -> None:
+    options = ChatOptions(temperature=0.0, max_tokens=8, top_p=0.5, stop=("END",))
+    sent = {"temperature": 0.0, "max_tokens": 8, "top_p": 0.5, "stop": ["END"]}
+    assert sampling_options(options) == sent
+
+
+def test_sampling_options_take_the_wires_names_and_leave_out_those_renamed_to_none() -> None:
+    options = ChatOptions(temperature=0.5, max_tokens=8, stop=("END",))
+    renames = {"max_tokens": None, "stop": "stop_sequences"}
+    assert sampling_options(options, renames) == {"temperature": 0.5, "stop_sequences": ["END"]}
+
+
+def test_unset_sampling_options_and_an_empty_stop_list_are_not_sent() -> None:
+    assert sampling_options(ChatOptions()) == {}
+
+
+def test_model_list_names_each_entry_and_keeps_the_rest_as_details() -> None:
+    entries = [{"id": "a", "owned_by": "me"}, {"id": "b"}]
+    models = model_list(entries, "id")
+    assert [(m.name, m.details) for m in models] == [("a", {"owned_by": "me"}), ("b", {})]
+
+
+def test_model_list_entry_without_a_name_is_malformed() -> None:
+    with pytest.raises(MalformedResponse):
+        model_list([{"name": "a"}], "id")
