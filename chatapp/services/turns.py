@@ -125,9 +125,9 @@ def _events(turn: PreparedTurn, feed: ProviderFeed) -> TurnEvents:
         feed.close()
 
 
-def _store_streamed(turn: PreparedTurn, reply: str, done: Done) -> Done | Failed:
+def _store_streamed(turn: PreparedTurn, text: str, done: Done) -> Done | Failed:
     """Store the whole turn, then say Done (so a client that sees it can read it back)."""
-    record = turn.record(reply, turn.model, done.usage, done.finish_reason)
+    record = turn.record(text, turn.model, done.usage, done.finish_reason)
     try:
         chats.store_turn(record)
     except Exception as exc:  # the stream's status is sent: the failure is its last event
@@ -135,9 +135,9 @@ def _store_streamed(turn: PreparedTurn, reply: str, done: Done) -> Done | Failed
     return Done(done.usage, record.finish_reason, turn.chat_id)
 
 
-def _store_cancelled(turn: PreparedTurn, reply: str) -> None:
+def _store_cancelled(turn: PreparedTurn, text: str) -> None:
     try:
-        chats.store_turn(turn.record(reply, turn.model, Usage(), "cancelled"))
+        chats.store_turn(turn.record(text, turn.model, Usage(), "cancelled"))
     except Exception:  # we are inside close(): log, never raise
         log.exception("chat %s: storing the cancelled turn failed", turn.chat_id)
 
