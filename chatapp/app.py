@@ -13,12 +13,12 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from chatapp import api, auth, database, llm, logs
+    from chatapp import api, auth, database, errors, logs
     from chatapp.config import load_config
-    from chatapp.errors import register_error_handlers
     from chatapp.extensions import db, migrate
     from chatapp.openapi import register_docs
     from chatapp.ratelimit.limiter import init_rate_limiting
+    from chatapp.services import llm
 
     app = Flask("chatapp", instance_relative_config=False)
     app.config.update(load_config(app.instance_path, overrides))
@@ -35,7 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_rate_limiting(app)  # after auth: limits are keyed on the authenticated user
     auth.init_admin_check(app)
     api.register_blueprints(app)
-    register_error_handlers(app)
+    errors.init_app(app)
     register_docs(app)
     return app
 

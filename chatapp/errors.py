@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, g, jsonify
+from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from chatapp import providers
 from chatapp.extensions import db
 
 log = logging.getLogger(__name__)
@@ -139,32 +140,51 @@ def error_response(error: ApiError) -> Response:
     return response
 
 
-def api_error_from_provider(exc: Exception) -> ApiError:
-    """Map the provider layer's typed errors onto the API's (SPEC sections 5 and 7)."""
-    from chatapp.providers import base
-
-    if isinstance(exc, base.ModelNotFound):
-        return ModelNotFound(str(exc))
-    if isinstance(exc, base.ProviderTimeout):
-        return ProviderTimeout(str(exc))
-    if isinstance(exc, base.ProviderUnavailable):
-        return ProviderUnavailable(str(exc))
-    return ProviderFailed(str(exc))
+# The provider layer's typed errors, as the API shows them (SPEC sections 5 and 7).
+PROVIDER_ERRORS: tuple[tuple[type[providers.ProviderError], type[ApiError]], ...] = (
+    (providers.ModelNotFound, ModelNotFound),
+    (providers.ProviderTimeout, ProviderTimeout),
+    (providers.ProviderUnavailable, ProviderUnavailable),
+)
 
 
-def api_error_from_exception(exc: Exception) -> ApiError:
+def api_error(exc: Exception) -> ApiError:
+    """`exc` as the API error the client gets, logged once.
+
+    The one mapping: the error handlers use it for responses, and a stream for its final
+    `error` event (its status is sent by then).
+    """
+    error = _mapped(exc)
+    _log(exc, error)
+    return error
+
+
+def _mapped(exc: Exception) -> ApiError:
     """Any exception as an ApiError; unknown ones become a 500 that reveals nothing."""
-    from chatapp.providers.base import ProviderError
-
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, ProviderError):
-        return api_error_from_provider(exc)
+    if isinstance(exc, providers.ProviderError):
+        return _from_provider(exc)
     if isinstance(exc, OperationalError | PoolTimeout) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
         return DatabaseUnavailable()
     return ApiError()
+
+
+def _from_provider(exc: providers.ProviderError) -> ApiError:
+    kind = next((api for provider, api in PROVIDER_ERRORS if isinstance(exc, provider)), None)
+    return (kind or ProviderFailed)(str(exc))
+
+
+def _log(exc: Exception, error: ApiError) -> None:
+    request_id = g.get("request_id", "-")
+    if isinstance(exc, providers.ProviderError):
+        log.warning("provider failed on %s (request %s): %s", request.path, request_id, exc)
+    elif isinstance(error, DatabaseUnavailable):
+        log.error("database unavailable (request %s): %s", request_id, exc)
+    elif type(error) is ApiError:
+        log.error("unhandled error (request %s)", request_id, exc_info=exc)
 
 
 def _render_http_exception(exc: HTTPException) -> Response:
@@ -180,17 +200,13 @@ def _render_http_exception(exc: HTTPException) -> Response:
 
 
 def _render_exception(exc: Exception) -> Response:
-    error = api_error_from_exception(exc)
-    request_id = g.get("request_id", "-")
-    if error.status >= 500 and type(error) is ApiError:
-        log.exception("unhandled error (request %s)", request_id)
-    elif isinstance(error, DatabaseUnavailable):
-        log.error("database unavailable (request %s): %s", request_id, exc)
+    error = api_error(exc)
     db.session.rollback()
     return error_response(error)
 
 
-def register_error_handlers(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Render every error as the SPEC envelope: ours, werkzeug's, and any other exception."""
     app.register_error_handler(ApiError, error_response)
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_exception)

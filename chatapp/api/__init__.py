@@ -4,7 +4,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from chatapp.api import chat, meta, models, openai_compat, prompts, users
+    from chatapp.api import chat, llm_models, meta, openai_compat, prompts, users
 
-    for module in (meta, users, prompts, chat, models, openai_compat):
+    for module in (meta, users, prompts, chat, llm_models, openai_compat):
         app.register_blueprint(module.bp)

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from chatapp.api.streaming import event_stream, json_or_event_stream
+from chatapp.api.export import export_file
+from chatapp.api.streaming import chat_events, event_stream, json_or_event_stream
 from chatapp.auth import current_user
 from chatapp.extensions import limiter
 from chatapp.openapi import api_spec, documented
@@ -22,7 +23,8 @@ from chatapp.schemas.chat import (
     RenameChat,
 )
 from chatapp.schemas.common import MessageResponse
-from chatapp.services import chat_stream, chats, export, turns
+from chatapp.services import chats, turns
+from chatapp.services.turns import TurnRequest
 
 bp = Blueprint("chat", __name__)
 
@@ -45,9 +47,19 @@ def wants_stream(body: ChatRequest) -> bool:
 )
 def chat(json: ChatRequest) -> Any:
     if wants_stream(json):
-        return event_stream(chat_stream.start(current_user(), json.turn_request()))
-    result = turns.send(current_user(), json.turn_request())
-    return ChatResponse.of(result).model_dump(mode="json")
+        return event_stream(chat_events(turns.stream(current_user(), turn_request(json))))
+    result = turns.reply(current_user(), turn_request(json))
+    return ChatResponse.of(result.chat_id, result.reply).model_dump(mode="json")
+
+
+def turn_request(body: ChatRequest) -> TurnRequest:
+    return TurnRequest(
+        message=body.message,
+        chat_id=body.chat_id,
+        model=body.model,
+        temperature=body.temperature,
+        system_prompt_id=body.system_prompt_id,
+    )
 
 
 @bp.get("/chat/history")
@@ -55,14 +67,14 @@ def chat(json: ChatRequest) -> Any:
     query=HistoryQuery, resp=documented(200, HistoryListResponse, 422), tags=["chat"]
 )
 def list_history(query: HistoryQuery) -> HistoryListResponse:
-    page = chats.list_chats(current_user().id, query.q, query.limit, query.offset)
-    return HistoryListResponse.of(page)
+    page = chats.list_chats(current_user(), query.q, query.limit, query.offset)
+    return HistoryListResponse.of(page.chats, page.total)
 
 
 @bp.get("/chat/history/<chat_id>")
 @api_spec.validate(resp=documented(200, ChatHistoryResponse, 404, 422), tags=["chat"])
 def get_history(chat_id: str) -> ChatHistoryResponse:
-    chat, messages = chats.get_chat_with_messages(current_user().id, chat_id)
+    chat, messages = chats.get_chat_with_messages(current_user(), chat_id)
     return ChatHistoryResponse(chat_id=chat.chat_id, history=ChatHistory.of(chat, messages))
 
 
@@ -71,14 +83,15 @@ def get_history(chat_id: str) -> ChatHistoryResponse:
     json=RenameChat, resp=documented(200, ChatRenamedResponse, 404, 422), tags=["chat"]
 )
 def rename_chat(chat_id: str, json: RenameChat) -> ChatRenamedResponse:
-    chat = chats.rename_chat(current_user().id, chat_id, json.title)
+    chat = chats.rename_chat(current_user(), chat_id, json.title)
     return ChatRenamedResponse(chat_id=chat.chat_id, title=chat.title, message="Chat renamed")
 
 
 @bp.get("/chat/history/<chat_id>/export")
 @api_spec.validate(query=ExportQuery, resp=documented(200, None, 404, 422), tags=["chat"])
 def export_chat(chat_id: str, query: ExportQuery) -> Response:
-    file = export.export_chat(current_user().id, chat_id, query.format)
+    chat, messages = chats.get_chat_with_messages(current_user(), chat_id)
+    file = export_file(chat, messages, query.format)
     headers = {"Content-Disposition": f'attachment; filename="{file.filename}"'}
     return Response(file.content, mimetype=file.mimetype, headers=headers)
 
@@ -86,5 +99,5 @@ def export_chat(chat_id: str, query: ExportQuery) -> Response:
 @bp.delete("/chat/delete/<chat_id>")
 @api_spec.validate(resp=documented(200, MessageResponse, 404, 422), tags=["chat"])
 def delete_chat(chat_id: str) -> MessageResponse:
-    chats.delete_chat(current_user().id, chat_id)
+    chats.delete_chat(current_user(), chat_id)
     return MessageResponse(message=f"Chat '{chat_id}' deleted")

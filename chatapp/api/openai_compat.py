@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import closing
+from typing import Any, assert_never
 
 from flask import Blueprint
 
-from chatapp.api.streaming import event_stream, json_or_event_stream
+from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
 from chatapp.extensions import limiter
 from chatapp.openapi import api_spec, documented
-from chatapp.schemas.openai_compat import ChatCompletion, ChatCompletionRequest, ModelList
-from chatapp.services import completions
+from chatapp.providers import Reply
+from chatapp.schemas.openai_compat import (
+    AssistantMessage,
+    ChatCompletion,
+    ChatCompletionChunk,
+    ChatCompletionRequest,
+    Choice,
+    ChunkChoice,
+    CompletionUsage,
+    ModelList,
+    ModelObject,
+)
+from chatapp.schemas.openai_compat import Delta as DeltaOut
+from chatapp.services import completions, llm
+from chatapp.services.turn_events import Delta, Done, Failed, Ping, Started, TurnEvent, TurnEvents
 
 bp = Blueprint("openai_compat", __name__, url_prefix="/v1")
+
+DONE = "data: [DONE]\n\n"
 
 
 @bp.post("/chat/completions")
@@ -25,11 +45,83 @@ bp = Blueprint("openai_compat", __name__, url_prefix="/v1")
 def chat_completions(json: ChatCompletionRequest) -> Any:
     messages, options = json.context(), json.options()
     if json.stream:
-        return event_stream(completions.stream(messages, json.model, options, json.include_usage))
-    return completions.complete(messages, json.model, options).model_dump(mode="json")
+        events = completions.stream(messages, json.model, options)
+        return event_stream(completion_chunks(events, json.include_usage))
+    return completion(completions.complete(messages, json.model, options)).model_dump(mode="json")
 
 
 @bp.get("/models")
 @api_spec.validate(resp=documented(200, ModelList, 502, 503, 504), tags=["openai"])
 def list_models() -> ModelList:
-    return completions.list_models()
+    owner = llm.provider_name()
+    return ModelList(data=[ModelObject.of(info, owner) for info in llm.list_models()])
+
+
+def completion(reply: Reply) -> ChatCompletion:
+    """The provider's whole answer, as a `chat.completion`."""
+    choice = Choice(
+        message=AssistantMessage(content=reply.content), finish_reason=reply.finish_reason or "stop"
+    )
+    return ChatCompletion(
+        id=completion_id(),
+        created=int(time.time()),
+        model=reply.model,
+        choices=[choice],
+        usage=CompletionUsage.of(reply.usage),
+    )
+
+
+def completion_id() -> str:
+    return f"chatcmpl-{secrets.token_hex(12)}"
+
+
+def completion_chunks(events: TurnEvents, include_usage: bool) -> Iterator[str]:
+    """The events as `chat.completion.chunk` data lines, ending with `data: [DONE]`."""
+    chunks = _ChunkWriter(include_usage)
+    with closing(events):
+        for event in events:
+            yield chunks.render(event)
+
+
+class _ChunkWriter:
+    """One streamed completion's chunks: each carries its id, creation time and model."""
+
+    def __init__(self, include_usage: bool) -> None:
+        self.id = completion_id()
+        self.created = int(time.time())
+        self.model = ""  # known from the Started event, which always comes first
+        self.include_usage = include_usage
+
+    def render(self, event: TurnEvent) -> str:
+        match event:
+            case Started(model=model):
+                self.model = model
+                return self.chunk([ChunkChoice(delta=DeltaOut(role="assistant", content=""))])
+            case Delta(content=content):
+                return self.chunk([ChunkChoice(delta=DeltaOut(content=content))])
+            case Ping():
+                return PING
+            case Done():
+                return self.done(event)
+            case Failed(error=error):
+                # The status is sent: the error goes in-band, where OpenAI's clients look for it.
+                return _data(json.dumps(error_body(error), ensure_ascii=False))
+            case _:
+                assert_never(event)
+
+    def done(self, event: Done) -> str:
+        finish = event.finish_reason or "stop"
+        text = self.chunk([ChunkChoice(delta=DeltaOut(), finish_reason=finish)])
+        if self.include_usage:
+            text += self.chunk([], CompletionUsage.of(event.usage))
+        return text + DONE
+
+    def chunk(self, choices: list[ChunkChoice], usage: CompletionUsage | None = None) -> str:
+        chunk = ChatCompletionChunk(
+            id=self.id, created=self.created, model=self.model, choices=choices, usage=usage
+        )
+        return _data(chunk.model_dump_json())
+
+
+def _data(payload: str) -> str:
+    return f"data: {payload}\n\n"

@@ -1,18 +1,58 @@
-"""Server-Sent Events responses that go through spectree without being buffered."""
+"""Server-Sent Events: a turn's events as the chat's SSE text, in a response spectree passes."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from typing import Any
+from contextlib import closing
+from typing import Any, assert_never
 
 from flask import stream_with_context
 from spectree import Response as SpecResponse
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from chatapp.errors import api_error
 from chatapp.openapi import AUTHENTICATED_ERRORS
+from chatapp.schemas.chat import UsageOut
 from chatapp.schemas.common import ErrorResponse
+from chatapp.services.turn_events import Delta, Done, Failed, Ping, Started, TurnEvent, TurnEvents
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+PING = ": ping\n\n"  # a comment line: clients skip it, proxies see the connection is alive
+
+
+def chat_events(events: TurnEvents) -> Iterator[str]:
+    """A chat turn as Server-Sent Events: start, delta, done or error, and pings."""
+    with closing(events):  # a client that leaves ends the turn, which stores it as cancelled
+        for event in events:
+            yield chat_event(event)
+
+
+def chat_event(event: TurnEvent) -> str:
+    match event:
+        case Started(model=model, chat_id=chat_id):
+            return sse("start", {"chat_id": chat_id, "model": model})
+        case Delta(content=content):
+            return sse("delta", {"content": content})
+        case Ping():
+            return PING
+        case Done(usage=usage, finish_reason=finish, chat_id=chat_id):
+            usage_out = UsageOut.of(usage).model_dump()
+            return sse("done", {"chat_id": chat_id, "usage": usage_out, "finish_reason": finish})
+        case Failed(error=error):
+            return sse("error", error_body(error))
+        case _:
+            assert_never(event)
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def error_body(exc: Exception) -> dict[str, Any]:
+    """The in-band error of a stream whose status is sent: mapped (and logged) in errors.py."""
+    error = api_error(exc)
+    return {"error": {"code": error.code, "message": error.message}}
 
 
 def event_stream(events: Iterator[str]) -> WerkzeugResponse:

@@ -9,10 +9,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chatapp.models import Chat, Message
-from chatapp.providers import ModelInfo, Usage
+from chatapp.providers import ModelInfo, Reply, Usage
 from chatapp.schemas.common import NoNul, StrictModel
-from chatapp.services.chats import ChatPage
-from chatapp.services.turns import TurnRequest, TurnResult
 
 
 def _is_none(value: object) -> bool:
@@ -37,15 +35,6 @@ class ChatRequest(StrictModel):
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
     system_prompt_id: PromptId | None = None
 
-    def turn_request(self) -> TurnRequest:
-        return TurnRequest(
-            message=self.message,
-            chat_id=self.chat_id,
-            model=self.model,
-            temperature=self.temperature,
-            system_prompt_id=self.system_prompt_id,
-        )
-
 
 class UsageOut(BaseModel):
     prompt_tokens: int | None
@@ -67,10 +56,9 @@ class ChatResponse(BaseModel):
     finish_reason: str | None
 
     @classmethod
-    def of(cls, result: TurnResult) -> ChatResponse:
-        reply = result.reply
+    def of(cls, chat_id: str, reply: Reply) -> ChatResponse:
         return cls(
-            chat_id=result.chat_id,
+            chat_id=chat_id,
             response=reply.content,
             model=reply.model,
             usage=UsageOut.of(reply.usage),
@@ -110,9 +98,10 @@ class HistoryListResponse(BaseModel):
     total: int
 
     @classmethod
-    def of(cls, page: ChatPage) -> HistoryListResponse:
-        chats = {chat.chat_id: ChatSummary.of(chat, count) for chat, count in page.chats}
-        return cls(chats=chats, total=page.total)
+    def of(cls, page: Sequence[tuple[Chat, int]], total: int) -> HistoryListResponse:
+        """`page`: each chat with its message count, newest first."""
+        chats = {chat.chat_id: ChatSummary.of(chat, count) for chat, count in page}
+        return cls(chats=chats, total=total)
 
 
 class HistoryMessage(BaseModel):

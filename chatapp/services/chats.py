@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from chatapp.db_types import utcnow
 from chatapp.errors import ChatNotFound, ValidationFailed
 from chatapp.extensions import db
-from chatapp.models import FINISH_REASONS, Chat, Message
+from chatapp.models import FINISH_REASONS, Chat, Message, User
 from chatapp.providers import Usage
 
 CHAT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -40,7 +40,7 @@ class TurnRecord:
     reply: str
     model: str
     usage: Usage
-    finish_reason: str | None
+    finish_reason: str | None  # one of FINISH_REASONS or None: see storable_finish_reason
 
 
 def new_chat_id() -> str:
@@ -63,15 +63,15 @@ def make_title(message: str) -> str:
     return line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-def find_chat(user_id: int, chat_id: str) -> Chat | None:
+def find_chat(user: User, chat_id: str) -> Chat | None:
     return db.session.scalars(
-        select(Chat).where(Chat.user_id == user_id, Chat.chat_id == chat_id)
+        select(Chat).where(Chat.user_id == user.id, Chat.chat_id == chat_id)
     ).first()
 
 
-def get_chat(user_id: int, chat_id: str) -> Chat:
+def get_chat(user: User, chat_id: str) -> Chat:
     """The user's chat; someone else's is exactly as missing as one that doesn't exist."""
-    chat = find_chat(user_id, check_chat_id(chat_id))
+    chat = find_chat(user, check_chat_id(chat_id))
     if chat is None:
         raise ChatNotFound(chat_id)
     return chat
@@ -83,19 +83,19 @@ def chat_messages(chat_pk: int) -> list[Message]:
     )
 
 
-def get_chat_with_messages(user_id: int, chat_id: str) -> tuple[Chat, list[Message]]:
+def get_chat_with_messages(user: User, chat_id: str) -> tuple[Chat, list[Message]]:
     """Two queries, however long the chat."""
-    chat = get_chat(user_id, chat_id)
+    chat = get_chat(user, chat_id)
     return chat, chat_messages(chat.id)
 
 
-def conversation(user_id: int, chat_id: str) -> list[tuple[str, str]] | None:
+def conversation(user: User, chat_id: str) -> list[tuple[str, str]] | None:
     """The chat's (role, content) pairs in order, in one query; None if it doesn't exist."""
     rows = db.session.execute(
         select(Message.role, Message.content)
         .select_from(Chat)
         .outerjoin(Message, Message.chat_pk == Chat.id)
-        .where(Chat.user_id == user_id, Chat.chat_id == chat_id)
+        .where(Chat.user_id == user.id, Chat.chat_id == chat_id)
         .order_by(Message.id)
     ).all()
     if not rows:
@@ -103,12 +103,12 @@ def conversation(user_id: int, chat_id: str) -> list[tuple[str, str]] | None:
     return [(role, content) for role, content in rows if role is not None]
 
 
-def list_chats(user_id: int, query: str | None, limit: int, offset: int) -> ChatPage:
+def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPage:
     """A page of chats, newest first, matching `query` in titles or message text.
 
     Three queries whatever the page size: the page, its message counts, the total.
     """
-    matching = _search(select(Chat).where(Chat.user_id == user_id), query)
+    matching = _search(select(Chat).where(Chat.user_id == user.id), query)
     page = list(
         db.session.scalars(
             matching.order_by(Chat.updated_at.desc(), Chat.id.desc()).limit(limit).offset(offset)
@@ -146,17 +146,17 @@ def _message_counts(chat_pks: list[int]) -> dict[int, int]:
     return {chat_pk: count for chat_pk, count in rows}
 
 
-def rename_chat(user_id: int, chat_id: str, title: str) -> Chat:
-    chat = get_chat(user_id, chat_id)
+def rename_chat(user: User, chat_id: str, title: str) -> Chat:
+    chat = get_chat(user, chat_id)
     chat.title = title
     db.session.commit()
     return chat
 
 
-def delete_chat(user_id: int, chat_id: str) -> None:
+def delete_chat(user: User, chat_id: str) -> None:
     """Delete the chat; its messages go with it (ON DELETE CASCADE)."""
     result = db.session.execute(
-        delete(Chat).where(Chat.user_id == user_id, Chat.chat_id == check_chat_id(chat_id))
+        delete(Chat).where(Chat.user_id == user.id, Chat.chat_id == check_chat_id(chat_id))
     )
     db.session.commit()
     if result.rowcount == 0:
@@ -242,7 +242,7 @@ def _message_rows(record: TurnRecord, chat_pk: int, created: bool) -> list[dict]
             model=record.model,
             prompt_tokens=record.usage.prompt_tokens,
             completion_tokens=record.usage.completion_tokens,
-            finish_reason=storable_finish_reason(record.finish_reason),
+            finish_reason=record.finish_reason,
         )
     )
     return rows

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import current_app
 
-from chatapp import llm
 from chatapp.database import ping_database
 from chatapp.providers import Provider
+from chatapp.services import llm
 
 log = logging.getLogger(__name__)
 

@@ -99,20 +99,20 @@ def parse_timestamp(value: object) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def parse_chat(chat_id: str, data: Mapping[str, Any], entry: Mapping[str, Any]) -> LegacyChat:
-    """A chat file (with its index entry for what the file lacks) as one importable chat."""
-    raw_messages = data.get("messages")
+def parse_chat(chat_id: str, doc: Mapping[str, Any], entry: Mapping[str, Any]) -> LegacyChat:
+    """A chat file `doc` (with its index entry for what it lacks) as one importable chat."""
+    raw_messages = doc.get("messages")
     if not isinstance(raw_messages, list) or not raw_messages:
         raise LegacyDataError("no 'messages' list, or an empty one")
-    created = parse_timestamp(data.get("created_at")) or parse_timestamp(entry.get("created_at"))
+    created = parse_timestamp(doc.get("created_at")) or parse_timestamp(entry.get("created_at"))
     messages = _parse_messages(raw_messages, created)
     created = created or messages[0].created_at
     updated = (
-        parse_timestamp(data.get("last_updated"))
+        parse_timestamp(doc.get("last_updated"))
         or parse_timestamp(entry.get("last_updated"))
         or messages[-1].created_at
     )
-    title = _title(entry.get("title") or data.get("title"), messages)
+    title = _title(entry.get("title") or doc.get("title"), messages)
     return LegacyChat(chat_id, title, created, max(updated, created), messages)
 
 
@@ -157,9 +157,9 @@ def _title(indexed: object, messages: list[LegacyMessage]) -> str:
     return make_title(first_user)
 
 
-def parse_prompt(slug: str, data: Mapping[str, Any], entry: Mapping[str, Any]) -> LegacyPrompt:
+def parse_prompt(slug: str, doc: Mapping[str, Any], entry: Mapping[str, Any]) -> LegacyPrompt:
     """A prompt file, completed from its index entry, checked against the API's own limits."""
-    merged = {**entry, **data}
+    merged = {**entry, **doc}
     fields = {
         "name": merged.get("name"),
         "content": merged.get("content"),

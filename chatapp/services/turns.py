@@ -9,14 +9,15 @@ from datetime import datetime
 
 from flask import current_app
 
-from chatapp import llm
 from chatapp.db_types import utcnow
-from chatapp.errors import ApiError, ValidationFailed, api_error_from_provider
+from chatapp.errors import ValidationFailed
 from chatapp.extensions import db
 from chatapp.models import User
-from chatapp.providers import ChatOptions, Provider, ProviderError, Reply, Usage
+from chatapp.providers import ChatOptions, Reply, Usage
 from chatapp.providers import Message as ContextMessage
-from chatapp.services import chats, prompts
+from chatapp.services import chats, llm, prompts
+from chatapp.services.provider_feed import ProviderFeed, read_provider
+from chatapp.services.turn_events import Delta, Done, Failed, Started, TurnEvents
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ class TurnRequest:
 class PreparedTurn:
     """Everything a turn needs once the request's database work is over."""
 
-    user_id: int
+    user_id: int  # read before the commit, which expires the User
     chat_id: str
     model: str
     options: ChatOptions
@@ -53,7 +54,7 @@ class PreparedTurn:
             reply=reply,
             model=model,
             usage=usage,
-            finish_reason=finish,
+            finish_reason=chats.storable_finish_reason(finish),
         )
 
 
@@ -63,21 +64,38 @@ class TurnResult:
     reply: Reply
 
 
-def send(user: User, request: TurnRequest) -> TurnResult:
-    """A whole turn, answered in one piece."""
-    return complete_turn(llm.provider(), prepare_turn(user, request))
+def reply(user: User, request: TurnRequest) -> TurnResult:
+    """A whole turn, answered in one piece and then stored.
+
+    A provider failure propagates (chatapp.errors maps it), and nothing is stored.
+    """
+    turn = _prepare(user, request)
+    answer = llm.provider().chat(turn.context, turn.model, turn.options)
+    model = answer.model or turn.model
+    chats.store_turn(turn.record(answer.content, model, answer.usage, answer.finish_reason))
+    return TurnResult(turn.chat_id, answer)
 
 
-def prepare_turn(user: User, request: TurnRequest) -> PreparedTurn:
+def stream(user: User, request: TurnRequest) -> TurnEvents:
+    """A turn as events, stored once at its end: Started, Delta and Ping, then Done or Failed.
+
+    A failure before the provider's first chunk is raised here, not yielded, so the response
+    still gets its proper status instead of a 200 stream.
+    """
+    turn = _prepare(user, request)
+    chunks = llm.provider().stream(turn.context, turn.model, turn.options)
+    return _events(turn, read_provider(chunks, current_app.config["STREAM_PING_SECONDS"]))
+
+
+def _prepare(user: User, request: TurnRequest) -> PreparedTurn:
     """Read what the turn needs, then end the transaction before the (slow) provider call."""
     config = current_app.config
     _check_length(request.message, config["MAX_MESSAGE_CHARS"])
     chat_id = chats.check_chat_id(request.chat_id) if request.chat_id else chats.new_chat_id()
-    user_id = user.id
-    history = _history(user, user_id, chat_id, request.system_prompt_id)
+    history = _history(user, chat_id, request.system_prompt_id)
     message = ContextMessage("user", request.message)
     turn = PreparedTurn(
-        user_id=user_id,
+        user_id=user.id,
         chat_id=chat_id,
         model=llm.resolve_model(request.model),
         options=ChatOptions(temperature=request.temperature),
@@ -90,20 +108,38 @@ def prepare_turn(user: User, request: TurnRequest) -> PreparedTurn:
     return turn
 
 
-def complete_turn(provider: Provider, turn: PreparedTurn) -> TurnResult:
-    """Ask the provider, then store the turn; on failure nothing is stored."""
+def _events(turn: PreparedTurn, feed: ProviderFeed) -> TurnEvents:
+    parts: list[str] = []  # the reply as far as the client was sent it
     try:
-        reply = provider.chat(turn.context, turn.model, turn.options)
-    except ProviderError as exc:
-        raise provider_failure(turn, exc) from exc
-    record = turn.record(reply.content, reply.model or turn.model, reply.usage, reply.finish_reason)
-    chats.store_turn(record)
-    return TurnResult(turn.chat_id, reply)
+        yield Started(turn.model, turn.chat_id)
+        for event in feed:
+            if isinstance(event, Delta):
+                parts.append(event.content)
+            yield _store_streamed(turn, "".join(parts), event) if isinstance(event, Done) else event
+    except GeneratorExit:
+        # The client went away (noticed on a write): keep what it was sent, marked cancelled.
+        if not feed.ended:
+            _store_cancelled(turn, "".join(parts))
+        raise
+    finally:
+        feed.close()
 
 
-def provider_failure(turn: PreparedTurn, exc: ProviderError) -> ApiError:
-    log.warning("provider failed on chat %s (model %s): %s", turn.chat_id, turn.model, exc)
-    return api_error_from_provider(exc)
+def _store_streamed(turn: PreparedTurn, text: str, done: Done) -> Done | Failed:
+    """Store the whole turn, then say Done (so a client that sees it can read it back)."""
+    record = turn.record(text, turn.model, done.usage, done.finish_reason)
+    try:
+        chats.store_turn(record)
+    except Exception as exc:  # the stream's status is sent: the failure is its last event
+        return Failed(exc)
+    return Done(done.usage, record.finish_reason, turn.chat_id)
+
+
+def _store_cancelled(turn: PreparedTurn, text: str) -> None:
+    try:
+        chats.store_turn(turn.record(text, turn.model, Usage(), "cancelled"))
+    except Exception:  # we are inside close(): log, never raise
+        log.exception("chat %s: storing the cancelled turn failed", turn.chat_id)
 
 
 def _check_length(message: str, limit: int) -> None:
@@ -112,9 +148,9 @@ def _check_length(message: str, limit: int) -> None:
         raise ValidationFailed(details=[detail])
 
 
-def _history(user: User, user_id: int, chat_id: str, prompt_id: str | None) -> list[ContextMessage]:
+def _history(user: User, chat_id: str, prompt_id: str | None) -> list[ContextMessage]:
     """The chat's messages, or the system-prompt snapshot a new chat starts with."""
-    existing = chats.conversation(user_id, chat_id)
+    existing = chats.conversation(user, chat_id)
     if existing is None:
         return [ContextMessage("system", prompts.system_prompt_for_new_chat(user, prompt_id))]
     return [ContextMessage(role, content) for role, content in existing]

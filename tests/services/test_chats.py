@@ -1,4 +1,4 @@
-"""The chat services called directly: context cutting, titles, IDs and storing turns."""
+"""The chat services called directly: titles, IDs and storing turns."""
 
 from __future__ import annotations
 
@@ -11,48 +11,8 @@ from chatapp.db_types import utcnow
 from chatapp.errors import ValidationFailed
 from chatapp.extensions import db
 from chatapp.models import Message, User
-from chatapp.providers import Message as M
 from chatapp.providers import Usage
 from chatapp.services import chats
-from chatapp.services.turns import fit_context
-
-SYSTEM = M("system", "S" * 10)
-
-
-def turn(n: int, size: int = 10) -> list[M]:
-    return [M("user", f"{n}" * size), M("assistant", f"{n}" * size)]
-
-
-def test_context_that_fits_is_sent_whole():
-    history = [SYSTEM, *turn(1), *turn(2)]
-    assert fit_context(history, M("user", "new"), 1000) == [*history, M("user", "new")]
-
-
-def test_context_drops_whole_turns_oldest_first():
-    history = [SYSTEM, *turn(1), *turn(2), *turn(3)]
-    # 10 (system) + 3 (new) + 2 turns of 20 = 53
-    assert fit_context(history, M("user", "new"), 53) == [
-        SYSTEM,
-        *turn(2),
-        *turn(3),
-        M("user", "new"),
-    ]
-    assert fit_context(history, M("user", "new"), 52) == [SYSTEM, *turn(3), M("user", "new")]
-
-
-def test_context_keeps_system_and_new_message_even_over_the_limit():
-    history = [SYSTEM, *turn(1)]
-    assert fit_context(history, M("user", "x" * 100), 20) == [SYSTEM, M("user", "x" * 100)]
-
-
-def test_context_never_keeps_an_older_turn_past_a_dropped_one():
-    history = [SYSTEM, *turn(1, 1), *turn(2, 50), *turn(3, 1)]
-    assert fit_context(history, M("user", "n"), 20) == [SYSTEM, *turn(3, 1), M("user", "n")]
-
-
-def test_context_groups_a_leading_assistant_message_as_its_own_turn():
-    history = [SYSTEM, M("assistant", "welcome"), *turn(1, 2)]
-    assert fit_context(history, M("user", "n"), 16) == [SYSTEM, *turn(1, 2), M("user", "n")]
 
 
 @pytest.mark.parametrize(
@@ -108,10 +68,10 @@ def record(user_id: int, chat_id: str, message: str) -> chats.TurnRecord:
 
 def test_store_turn_creates_the_chat_once_with_one_system_message(app):
     with app.app_context():
-        admin_id = db.session.scalar(select(User.id).where(User.username == "admin"))
-        chats.store_turn(record(admin_id, "c1", "one"))
-        chats.store_turn(record(admin_id, "c1", "two"))
-        chat, messages = chats.get_chat_with_messages(admin_id, "c1")
+        admin = db.session.scalars(select(User).where(User.username == "admin")).one()
+        chats.store_turn(record(admin.id, "c1", "one"))
+        chats.store_turn(record(admin.id, "c1", "two"))
+        chat, messages = chats.get_chat_with_messages(admin, "c1")
         assert chat.title == "one"
         assert [(m.role, m.content) for m in messages] == [
             ("system", "system text"),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from chatapp.errors import api_error_from_provider
-from chatapp.providers import ModelInfo, Provider, ProviderError, create_provider
+from chatapp.providers import ModelInfo, Provider, create_provider
 
 EXTENSION_KEY = "chatapp.provider"
 
@@ -33,8 +32,5 @@ def resolve_model(requested: str | None) -> str:
 
 
 def list_models() -> list[ModelInfo]:
-    """The provider's models; its failures become the API's 400/502/503/504."""
-    try:
-        return provider().models()
-    except ProviderError as exc:
-        raise api_error_from_provider(exc) from exc
+    """The provider's models; a ProviderError becomes an API error in chatapp.errors."""
+    return provider().models()

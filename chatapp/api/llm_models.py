@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from chatapp import llm
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.chat import ModelOut, ModelsResponse
+from chatapp.services import llm
 
 bp = Blueprint("models", __name__)
 

@@ -1,4 +1,4 @@
-"""A provider's stream relayed as Server-Sent Events text, with pings while the model is silent."""
+"""A provider's stream read on a thread of its own, so pings can flow while the model is silent."""
 
 from __future__ import annotations
 
@@ -6,27 +6,17 @@ import queue
 import threading
 from collections.abc import Iterator
 from contextlib import closing
-from typing import Protocol
 
-from chatapp.providers import Chunk, ProviderResponseError
+from chatapp.providers import Chunk, ProviderResponseError, Usage
+from chatapp.services.turn_events import Delta, Done, Failed, Ping
 
-PING = ": ping\n\n"
+FeedEvent = Delta | Ping | Done | Failed
 _END = object()  # the provider's stream ran out
 _SILENT = object()  # nothing arrived within the ping interval
 
 
-class Relay(Protocol):
-    """What a response makes of each part of the provider's stream (SSE text to send)."""
-
-    def content(self, text: str) -> str: ...
-
-    def done(self, last: Chunk) -> str: ...
-
-    def failed(self, exc: Exception) -> str: ...
-
-
-class _Pump:
-    """Reads the provider's stream on its own thread, so pings can flow while it is silent.
+class _Reader:
+    """Reads the provider's chunks on its own thread and queues them, or the failure.
 
     stop() makes the thread close the provider's stream (and with it the upstream connection)
     as soon as its current read returns.
@@ -61,50 +51,58 @@ class _Pump:
         self._stopped.set()
 
 
-class ProviderStream:
-    """A provider's stream that has started; relay() turns it into SSE text, close() ends it."""
+class ProviderFeed:
+    """A provider's answer that has begun, as Delta and Ping events up to its Done or Failed.
 
-    def __init__(self, pump: _Pump, first: object, ping_seconds: float) -> None:
-        self._pump = pump
+    `ended` turns true as the last event is handed out. Iterating doesn't stop the reader:
+    close() does, and the caller calls it in `finally`.
+    """
+
+    def __init__(self, reader: _Reader, first: object, ping_seconds: float) -> None:
+        self._reader = reader
         self._first = first
         self._ping_seconds = ping_seconds
+        self.ended = False
 
-    def relay(self, relay: Relay) -> Iterator[str]:
-        """Pings while the provider is silent, and `relay`'s text up to the end or a failure.
-
-        It doesn't close the stream: the caller does, in `finally`, so that a response closed
-        before it reached this generator still lets go of the provider.
-        """
+    def __iter__(self) -> Iterator[FeedEvent]:
         item = self._first
         while True:
-            if item is _SILENT:
-                yield PING
-            elif isinstance(item, Chunk):
-                if item.content:
-                    yield relay.content(item.content)
-                if item.done:
-                    yield relay.done(item)
-                    return
-            else:
-                yield relay.failed(_failure(item))
+            yield from self._events(item)
+            if self.ended:
                 return
-            item = self._pump.next(self._ping_seconds)
+            item = self._reader.next(self._ping_seconds)
+
+    def _events(self, item: object) -> Iterator[FeedEvent]:
+        if item is _SILENT:
+            yield Ping()
+        elif isinstance(item, Chunk):
+            yield from self._chunk_events(item)
+        else:
+            self.ended = True
+            yield Failed(_failure(item))
+
+    def _chunk_events(self, chunk: Chunk) -> Iterator[FeedEvent]:
+        if chunk.content:
+            yield Delta(chunk.content)
+        if chunk.done:
+            self.ended = True
+            yield Done(chunk.usage or Usage(), chunk.finish_reason)
 
     def close(self) -> None:
-        self._pump.stop()
+        self._reader.stop()
 
 
-def open_provider_stream(chunks: Iterator[Chunk], ping_seconds: float) -> ProviderStream:
+def read_provider(chunks: Iterator[Chunk], ping_seconds: float) -> ProviderFeed:
     """Start reading `chunks` and wait for the first one, at most one ping interval.
 
     A failure that comes before the provider's first chunk (unknown model, provider down) is
     raised here, so the response can still get a proper status instead of a 200 stream.
     """
-    pump = _Pump(chunks)
-    first = pump.next(ping_seconds)
+    reader = _Reader(chunks)
+    first = reader.next(ping_seconds)
     if isinstance(first, Exception):
         raise first
-    return ProviderStream(pump, first, ping_seconds)
+    return ProviderFeed(reader, first, ping_seconds)
 
 
 def _failure(item: object) -> Exception:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from chatapp.models import Chat, Message
 from chatapp.schemas.chat import ChatHistory
-from chatapp.services import chats
 
 MIMETYPES = {"markdown": "text/markdown", "json": "application/json"}  # Flask adds charset
 EXTENSIONS = {"markdown": "md", "json": "json"}
@@ -21,9 +20,8 @@ class ExportFile:
     content: str
 
 
-def export_chat(user_id: int, chat_id: str, file_format: str) -> ExportFile:
-    """The chat as `markdown` or `json`; ChatNotFound unless it is the user's."""
-    chat, messages = chats.get_chat_with_messages(user_id, chat_id)
+def export_file(chat: Chat, messages: Sequence[Message], file_format: str) -> ExportFile:
+    """The chat as `markdown` or `json`."""
     if file_format == "json":
         content = ChatHistory.of(chat, messages).model_dump_json(indent=2)
     else:
