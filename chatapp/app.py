@@ -13,12 +13,11 @@ BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    from chatapp import api, auth, database, llm, logs
+    from chatapp import api, auth, database, llm, logs, ratelimit
     from chatapp.config import load_config
     from chatapp.errors import register_error_handlers
     from chatapp.extensions import db, migrate
     from chatapp.openapi import register_docs
-    from chatapp.ratelimit.limiter import init_rate_limiting
 
     app = Flask("chatapp", instance_relative_config=False)
     app.config.update(load_config(app.instance_path, overrides))
@@ -32,7 +31,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.before_request(require_json_object_body)
     app.before_request(refuse_nul_in_path)
     auth.init_auth(app)
-    init_rate_limiting(app)  # after auth: limits are keyed on the authenticated user
+    ratelimit.init_app(app)  # after auth: limits are keyed on the authenticated user
     auth.init_admin_check(app)
     api.register_blueprints(app)
     register_error_handlers(app)

@@ -7,9 +7,9 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g, request
 
+from chatapp import ratelimit
 from chatapp.errors import Forbidden, Unauthorized
 from chatapp.models import User
-from chatapp.ratelimit.auth_failures import counting_failures
 from chatapp.services import keys
 
 F = TypeVar("F", bound=Callable)
@@ -60,7 +60,7 @@ def authenticate_request() -> None:
     view = _view()
     if view is None or getattr(view, "is_public", False) or request.method == "OPTIONS":
         return
-    with counting_failures(request.remote_addr):  # AUTH_FAILURE_LIMIT per client IP
+    with ratelimit.counting_failures(request.remote_addr):  # AUTH_FAILURE_LIMIT per client IP
         g.user = authenticate(request.headers.get("Authorization"))
 
 

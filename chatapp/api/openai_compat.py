@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import Blueprint
 
+from chatapp import ratelimit
 from chatapp.api.streaming import event_stream, json_or_event_stream
-from chatapp.extensions import limiter
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.openai_compat import ChatCompletion, ChatCompletionRequest, ModelList
 from chatapp.services import completions
@@ -16,7 +16,7 @@ bp = Blueprint("openai_compat", __name__, url_prefix="/v1")
 
 
 @bp.post("/chat/completions")
-@limiter.llm_calls  # outside validate: spectree reads the view's own annotations
+@ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatCompletionRequest,
     resp=json_or_event_stream(ChatCompletion, 400, 422, 502, 503, 504),
