@@ -190,7 +190,7 @@ def _render_exception(exc: Exception) -> Response:
     return error_response(error)
 
 
-def register_error_handlers(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, error_response)
     app.register_error_handler(HTTPException, _render_http_exception)
     app.register_error_handler(Exception, _render_exception)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from chatapp.auth import admin_required, current_user
+from chatapp.admin_check import admin_required
+from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
 from chatapp.ratelimit import rate_limit_report
 from chatapp.schemas.common import MessageResponse
