@@ -1,4 +1,4 @@
-"""Bearer-key authentication for every endpoint not marked public."""
+"""Bearer-key authentication for every endpoint not marked public; it sets `g.user`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import TypeVar
 
 from flask import Flask, current_app, g, request
 
-from chatapp.errors import Forbidden, Unauthorized
+from chatapp import ratelimit
+from chatapp.errors import Unauthorized
 from chatapp.models import User
-from chatapp.ratelimit.auth_failures import counting_failures
 from chatapp.services import keys
 
 F = TypeVar("F", bound=Callable)
@@ -20,12 +20,6 @@ BEARER = "Bearer "
 def public(view: F) -> F:
     """Mark a view as reachable without a key."""
     view.is_public = True  # type: ignore[attr-defined]
-    return view
-
-
-def admin_required(view: F) -> F:
-    """Mark a view as admin only; checked right after authentication."""
-    view.admin_only = True  # type: ignore[attr-defined]
     return view
 
 
@@ -52,28 +46,17 @@ def current_user() -> User:
     return g.user
 
 
-def _view() -> Callable | None:
+def current_view() -> Callable | None:
     return current_app.view_functions.get(request.endpoint) if request.endpoint else None
 
 
 def authenticate_request() -> None:
-    view = _view()
+    view = current_view()
     if view is None or getattr(view, "is_public", False) or request.method == "OPTIONS":
         return
-    with counting_failures(request.remote_addr):  # AUTH_FAILURE_LIMIT per client IP
+    with ratelimit.counting_failures(request.remote_addr):  # AUTH_FAILURE_LIMIT per client IP
         g.user = authenticate(request.headers.get("Authorization"))
 
 
-def require_admin() -> None:
-    user = g.get("user")  # None where no key was asked for: public views, OPTIONS
-    if user is not None and getattr(_view(), "admin_only", False) and not user.is_admin:
-        raise Forbidden()
-
-
-def init_auth(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     app.before_request(authenticate_request)
-
-
-def init_admin_check(app: Flask) -> None:
-    """Register after the rate limiter, so that refused admin calls count like any other."""
-    app.before_request(require_admin)

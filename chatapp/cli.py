@@ -106,10 +106,10 @@ def ratelimit_group() -> None:
 @with_appcontext
 def purge_rate_limits() -> None:
     """Delete expired counters from the rate_limits table (a background thread also does)."""
+    from chatapp import ratelimit
     from chatapp.extensions import db
-    from chatapp.ratelimit.purge import purge_expired
 
-    click.echo(f"Purged {purge_expired(db.engine)} expired rate limit rows.")
+    click.echo(f"Purged {ratelimit.purge_expired(db.engine)} expired rate limit rows.")
 
 
 @main.command("import-legacy")

@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
-from chatapp.extensions import db
+from chatapp.extensions import db, migrate
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,11 @@ def _find_migrations_dir() -> Path:
 
 
 MIGRATIONS_DIR = _find_migrations_dir()
+
+
+def init_app(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
 
 
 def upgrade_database(app: Flask) -> None:

@@ -1,11 +1,13 @@
-"""Flask extensions, created unbound and bound to the app in `create_app`."""
+"""Flask extensions, created unbound and bound to the app in `create_app`.
+
+The rate limiter is in `chatapp.ratelimit`, with its policy; this module imports nothing of
+ours, since the models import it.
+"""
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from chatapp.ratelimit.limiter import AppLimiter
 
 # One naming convention, so Alembic names constraints alike on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -23,4 +25,3 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-limiter = AppLimiter()

@@ -64,6 +64,7 @@ def _echo_request_id(response: Response) -> Response:
     return response
 
 
-def init_request_ids(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    """Give every request an ID, first of all its hooks, so every log line can carry it."""
     app.before_request(_assign_request_id)
     app.after_request(_echo_request_id)

@@ -49,7 +49,7 @@ api_spec = SpecTree(
 )
 
 
-def register_docs(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     """Bind the document to the app. spectree adds its own pages under /apidoc too; like
     /openapi.json and /docs, they are public."""
     from chatapp.auth import public

@@ -3,7 +3,7 @@
 from flask import Flask
 
 
-def register_blueprints(app: Flask) -> None:
+def init_app(app: Flask) -> None:
     from chatapp.api import chat, llm_models, meta, openai_compat, prompts, users
 
     for module in (meta, users, prompts, chat, llm_models, openai_compat):

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
+from chatapp import ratelimit
 from chatapp.api.export import export_file
 from chatapp.api.streaming import chat_events, event_stream, json_or_event_stream
 from chatapp.auth import current_user
-from chatapp.extensions import limiter
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.chat import (
     ChatHistory,
@@ -39,7 +39,7 @@ def wants_stream(body: ChatRequest) -> bool:
 
 
 @bp.post("/chat")
-@limiter.llm_calls  # outside validate: spectree reads the view's own annotations
+@ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatRequest,
     resp=json_or_event_stream(ChatResponse, 400, 404, 422, 502, 503, 504),

@@ -11,8 +11,8 @@ from typing import Any, assert_never
 
 from flask import Blueprint
 
+from chatapp import ratelimit
 from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
-from chatapp.extensions import limiter
 from chatapp.openapi import api_spec, documented
 from chatapp.providers import Reply
 from chatapp.schemas.openai_compat import (
@@ -36,7 +36,7 @@ DONE = "data: [DONE]\n\n"
 
 
 @bp.post("/chat/completions")
-@limiter.llm_calls  # outside validate: spectree reads the view's own annotations
+@ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatCompletionRequest,
     resp=json_or_event_stream(ChatCompletion, 400, 422, 502, 503, 504),

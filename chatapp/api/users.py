@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from chatapp.auth import admin_required, current_user
+from chatapp.admin_check import admin_required
+from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
+from chatapp.ratelimit import rate_limit_report
 from chatapp.schemas.common import MessageResponse
 from chatapp.schemas.users import (
     CreateKey,
@@ -15,6 +17,7 @@ from chatapp.schemas.users import (
     KeyResponse,
     KeysResponse,
     MeResponse,
+    RateLimitUsage,
     UpdateUser,
     UserCreatedResponse,
     UserOut,
@@ -22,7 +25,6 @@ from chatapp.schemas.users import (
     UsersResponse,
 )
 from chatapp.services import keys, users
-from chatapp.services.usage import rate_limit_report
 
 bp = Blueprint("users", __name__)
 
@@ -31,9 +33,11 @@ bp = Blueprint("users", __name__)
 @api_spec.validate(resp=documented(200, MeResponse), tags=["users"])
 def me() -> MeResponse:
     user = current_user()
-    return MeResponse(
-        username=user.username, is_admin=user.is_admin, rate_limits=rate_limit_report(user)
-    )
+    limits = {
+        name: RateLimitUsage.model_validate(usage, from_attributes=True)
+        for name, usage in rate_limit_report(user).items()
+    }
+    return MeResponse(username=user.username, is_admin=user.is_admin, rate_limits=limits)
 
 
 @bp.get("/me/keys")

@@ -13,7 +13,7 @@ from limits import RateLimitItem, parse_many
 from werkzeug.exceptions import TooManyRequests
 
 from chatapp.errors import Unauthorized
-from chatapp.extensions import limiter
+from chatapp.ratelimit.limiter import limiter
 
 log = logging.getLogger(__name__)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from functools import cached_property
 from typing import Any
 
 from flask import Flask, Response, current_app, g
-from flask_limiter import ApplicationLimit, Limiter, RouteLimit
+from flask_limiter import ApplicationLimit, Limiter
+
+from chatapp.extensions import db
+from chatapp.ratelimit import purge, storage  # importing storage registers its scheme
 
 GLOBAL_SCOPE = "global"  # one hourly budget per user, shared by every authenticated endpoint
 LLM_SCOPE = "llm"  # one LLM budget per user, shared by POST /chat and /v1/chat/completions
@@ -40,37 +42,38 @@ def _is_exempt() -> bool:
     return g.get("user") is None
 
 
-class AppLimiter(Limiter):
-    """Flask-Limiter with our policy: per-user keys, the hourly budget and the LLM decorator."""
+def forget_previous_app(limiter: Limiter) -> None:
+    """Undo what Flask-Limiter keeps from the last app it was bound to.
 
-    def __init__(self) -> None:
-        hourly = ApplicationLimit(
-            _current_hourly_limit,
-            scope=GLOBAL_SCOPE,
-            error_message=lambda: f"Rate limit exceeded: {_current_hourly_limit()} per user",
-        )
-        super().__init__(key_func=_current_user_key, application_limits=[hourly])
-        # Its warnings (storage down, fallback, recovery) go to our log, with request IDs.
-        self.logger = logging.getLogger(__name__)
-        self.request_filter(_is_exempt)
+    It keeps the first app's strategy and storage options, its "storage is dead" flag and the
+    back-off before re-checking a dead storage, for good; tests and the desktop's embedded server
+    build several apps per process. These are private attributes, so this is the one place that
+    names them, and tests/ratelimit/test_flask_limiter.py fails if a release renames them.
+    """
+    limiter._strategy = None
+    limiter._storage_options = {}
+    limiter._storage_dead = False
+    limiter._Limiter__check_backend_count = 0
 
-    @cached_property
-    def llm_calls(self) -> RouteLimit:
-        """Decorate each view that calls the LLM: CHAT_RATE_LIMIT per user, shared by all."""
-        return self.shared_limit(
-            _llm_limit,
-            scope=LLM_SCOPE,
-            error_message=lambda: f"Rate limit exceeded for LLM calls: {_llm_limit()} per user",
-        )
 
-    def init_app(self, app: Flask) -> None:
-        # Limiter keeps the first app's strategy and storage options, and its "storage is dead"
-        # flag, for good; tests and the desktop's embedded server build several apps per process.
-        self._strategy = None
-        self._storage_options = {}
-        self._storage_dead = False
-        self._Limiter__check_backend_count = 0  # the back-off before re-checking a dead storage
-        super().init_app(app)
+def _hourly_limit() -> ApplicationLimit:
+    return ApplicationLimit(
+        _current_hourly_limit,
+        scope=GLOBAL_SCOPE,
+        error_message=lambda: f"Rate limit exceeded: {_current_hourly_limit()} per user",
+    )
+
+
+limiter = Limiter(key_func=_current_user_key, application_limits=[_hourly_limit()])
+limiter.logger = logging.getLogger(__name__)  # storage down, fallback, recovery: with request IDs
+limiter.request_filter(_is_exempt)
+
+# Decorates each view that calls the LLM: CHAT_RATE_LIMIT per user, shared by all of them.
+llm_calls = limiter.shared_limit(
+    _llm_limit,
+    scope=LLM_SCOPE,
+    error_message=lambda: f"Rate limit exceeded for LLM calls: {_llm_limit()} per user",
+)
 
 
 def _retry_after_only_on_429(response: Response) -> Response:
@@ -80,20 +83,25 @@ def _retry_after_only_on_429(response: Response) -> Response:
     return response
 
 
-def init_rate_limiting(app: Flask) -> None:
-    """Bind the limiter; call it after `init_auth`, since limits are keyed on `g.user`."""
-    from chatapp.extensions import db, limiter
-    from chatapp.ratelimit import purge, storage  # importing storage registers its scheme
+def _uses_our_storage(config: Mapping[str, Any]) -> bool:
+    uri = config["RATELIMIT_STORAGE_URI"]
+    return config["RATELIMIT_ENABLED"] and uri.startswith(f"{storage.SCHEME}://")
 
-    config = app.config
-    if config["RATELIMIT_ENABLED"] and config["RATELIMIT_STORAGE_URI"].startswith(
-        f"{storage.SCHEME}://"
-    ):
-        with app.app_context():
-            engine = storage.storage_engine(db.engine, config["SQLALCHEMY_ENGINE_OPTIONS"])
-        app.extensions[storage.ENGINE_KEY] = engine
-        config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"engine": storage.current_storage_engine})
-        purge.purge_in_background(app, config["RATELIMIT_PURGE_SECONDS"])
+
+def _bind_database_storage(app: Flask) -> None:
+    """Give the storage its own engine on the app's database, and purge expired rows."""
+    with app.app_context():
+        engine = storage.storage_engine(db.engine, app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    app.extensions[storage.ENGINE_KEY] = engine
+    app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"engine": storage.current_storage_engine})
+    purge.purge_in_background(app, app.config["RATELIMIT_PURGE_SECONDS"])
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter; wire it after authentication, since limits are keyed on `g.user`."""
+    if _uses_our_storage(app.config):
+        _bind_database_storage(app)
     # Registered before the limiter's own hook, so it runs after it (Flask reverses them).
     app.after_request(_retry_after_only_on_429)
+    forget_previous_app(limiter)
     limiter.init_app(app)

@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from flask import current_app
 from limits import parse_many
 
-from chatapp.extensions import limiter
 from chatapp.models import User
-from chatapp.ratelimit.limiter import GLOBAL_SCOPE, LLM_SCOPE, hourly_limit_for, user_key_for
-from chatapp.schemas.users import RateLimitUsage
+from chatapp.ratelimit.limiter import (
+    GLOBAL_SCOPE,
+    LLM_SCOPE,
+    hourly_limit_for,
+    limiter,
+    user_key_for,
+)
 
 log = logging.getLogger(__name__)
 
 
-def rate_limit_report(user: User) -> dict[str, RateLimitUsage]:
+@dataclass(frozen=True)
+class LimitUsage:
+    """A limit, and what is left of it: unknown (None) when limiting is off or storage is down."""
+
+    limit: str
+    remaining: int | None = None
+    reset_at: float | None = None
+
+
+def rate_limit_report(user: User) -> dict[str, LimitUsage]:
     """Each limit with what remains of it now, read from the limiter's own storage."""
     config = current_app.config
     return {
@@ -24,16 +38,16 @@ def rate_limit_report(user: User) -> dict[str, RateLimitUsage]:
     }
 
 
-def usage(limit: str, key: str, scope: str) -> RateLimitUsage:
+def usage(limit: str, key: str, scope: str) -> LimitUsage:
     """The tightest of the limits in `limit` (e.g. "30/minute;500/day") for `key` in `scope`."""
     if not current_app.config["RATELIMIT_ENABLED"]:
-        return RateLimitUsage(limit=limit)
+        return LimitUsage(limit=limit)
     try:
         windows = [limiter.limiter.get_window_stats(item, key, scope) for item in parse_many(limit)]
     except Exception as exc:  # the storage is down: report the limits without the usage
         log.warning("could not read rate limit usage: %s", exc)
-        return RateLimitUsage(limit=limit)
+        return LimitUsage(limit=limit)
     tightest = min(windows, key=lambda window: window.remaining)
-    return RateLimitUsage(
+    return LimitUsage(
         limit=limit, remaining=tightest.remaining, reset_at=round(tightest.reset_time, 3)
     )
