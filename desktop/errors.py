@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.api_client import ApiClientError
+from desktop.api_types import ApiClientError
 
 # Codes the client makes up itself when there is no HTTP answer to read.
 _TRANSPORT_CODES = {"connection_error", "timeout", "transport_error"}
@@ -28,6 +28,8 @@ def describe_error(error: BaseException, action: str = "") -> ErrorInfo:
     prefix = f"{action} failed: " if action else ""
     if not isinstance(error, ApiClientError):
         return ErrorInfo("crash", f"{prefix}unexpected error ({type(error).__name__}: {error})")
+    if error.code == "not_connected":  # no client yet: nothing was sent
+        return ErrorInfo("offline", f"{prefix}{error.message}.")
     if error.code in _TRANSPORT_CODES:
         return ErrorInfo("offline", f"{prefix}{error.message}. Is the server running?")
     if error.code in _PROVIDER_MESSAGES:
