@@ -9,6 +9,14 @@ Json = dict[str, Any]
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """What is wrong with one field of a request (a 422's `details`)."""
+
+    field: str
+    message: str
+
+
 class ApiClientError(Exception):
     """An error from the server's envelope, or a transport failure (then `status` is None)."""
 
@@ -25,7 +33,9 @@ class ApiClientError(Exception):
         self.message = message
         self.status = status
         self.retry_after = retry_after
-        self.details = details or []
+        self.details = [
+            FieldError(str(d.get("field", "")), str(d.get("message", ""))) for d in details or []
+        ]
 
 
 def _text(data: Json, key: str, default: str = "") -> str:

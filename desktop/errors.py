@@ -45,8 +45,6 @@ def describe_error(error: BaseException, action: str = "") -> ErrorInfo:
         # The banner adds the wait and counts it down.
         return ErrorInfo("rate_limited", f"{prefix}too many requests.", error.retry_after)
     if error.status == 422:
-        fields = "; ".join(
-            f"{d.get('field', '')}: {d.get('message', '')}".strip(": ") for d in error.details
-        )
+        fields = "; ".join(f"{d.field}: {d.message}".strip(": ") for d in error.details)
         return ErrorInfo("invalid", f"{prefix}{error.message}" + (f" ({fields})" if fields else ""))
     return ErrorInfo(error.code, f"{prefix}{error.message}")

@@ -15,8 +15,8 @@ from desktop.errors import describe_error
 from desktop.workers import Worker, WorkerPool
 
 Job = Callable[[ApiClient, Worker], Any]  # an API call, run off the GUI thread
-Work = Callable[[Worker], Any]  # anything else run off the GUI thread
-Plan = Callable[[], Work | None]
+Work = Callable[[Worker], Any]  # what a worker runs: a Job bound to the client, or other work
+Plan = Callable[[], Work | None]  # the GUI-thread step before each attempt; None: do nothing
 
 
 @dataclass(frozen=True)
