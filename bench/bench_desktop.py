@@ -58,8 +58,8 @@ window = MainWindow(settings, themes)
 window.show()
 QTest.qWaitForWindowExposed(window)
 print("shown", time.time(), flush=True)
-window.controller.connect_to(settings.connection())
-while window.controller.chats.rowCount() == 0:
+window.connection.connect_to(settings.connection())
+while window.session.chats.rowCount() == 0:
     app.processEvents()
 print("listed", time.time(), flush=True)
 window.close()
@@ -122,9 +122,9 @@ class Gui:
         self.window = MainWindow(settings, ThemeManager(self.app))
         self.window.resize(1180, 760)
         self.window.show()
-        self.controller = self.window.controller
-        self.controller.connect_to(Connection("remote", url, key))
-        self.wait(lambda: self.controller.pool.active_count == 0)
+        self.session = self.window.session
+        self.window.connection.connect_to(Connection("remote", url, key))
+        self.wait(lambda: self.window.connection.pool.active_count == 0)
 
     def wait(self, condition: Callable[[], bool], timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
@@ -136,8 +136,8 @@ class Gui:
     def open_chat(self, chat_id: str, rows: int) -> float:
         """Milliseconds from the click to the messages rendered and painted."""
         started = time.perf_counter()
-        self.controller.open_chat(chat_id)
-        self.wait(lambda: self.controller.messages.rowCount() == rows)
+        self.session.open_chat(chat_id)
+        self.wait(lambda: self.session.messages.rowCount() == rows)
         self.window.transcript.viewport().repaint()
         return (time.perf_counter() - started) * 1000
 
@@ -147,14 +147,14 @@ class Gui:
 
         ollama.tokens = tokens
         ollama.token_delay = 1 / TOKENS_PER_SECOND
-        self.controller.new_chat()
+        self.session.new_chat()
         ticks: list[float] = []
         timer = QTimer()
         timer.setInterval(1)
         timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
         timer.start()
-        self.controller.send("Stream a long answer, please.")
-        self.wait(lambda: not self.controller.busy)
+        self.session.send("Stream a long answer, please.")
+        self.wait(lambda: not self.session.busy)
         timer.stop()
         return [(b - a) * 1000 for a, b in zip(ticks, ticks[1:], strict=False)]
 

@@ -60,16 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     themes.apply(settings.theme, settings.font_size)
     window = MainWindow(settings, themes)
     if settings.connection() is None:
-        first_run = ConnectionDialog(settings, window.controller.pool)
+        first_run = ConnectionDialog(settings, window.connection.pool)
         if first_run.exec() != QDialog.DialogCode.Accepted:
-            window.controller.shutdown()
+            window.connection.shutdown()
             return 0
     connection = settings.connection()
     assert connection is not None  # the dialog saved one
     _install_excepthook(window)
     _close_on_signals(window)
     window.show()
-    window.controller.connect_to(connection)
+    window.connection.connect_to(connection)
     return app.exec()
 
 

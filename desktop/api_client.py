@@ -1,76 +1,41 @@
-"""A Qt-free client for the chatapp HTTP API, on `requests`, with SSE streaming."""
+"""A Qt-free client for the chatapp HTTP API, on `requests`: typed answers, streamed replies."""
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
+from desktop.api_types import (
+    ActivePrompt,
+    ApiClientError,
+    ChatHistory,
+    ChatReply,
+    ChatSummary,
+    ExportFile,
+    Health,
+    Json,
+    KeyInfo,
+    Me,
+    ModelList,
+    NewKey,
+    NewUser,
+    Prompt,
+    RateLimit,
+    User,
+    chat_summaries,
+    parse,
+    prompt_list,
+)
+from desktop.chat_stream import ChatStream, transport_error
+
+__all__ = ["ApiClient", "ApiClientError", "ChatStream"]
+
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
 # The server pings every 15 s while the provider thinks; anything longer means it is gone.
 STREAM_READ_TIMEOUT = 60.0
-
-
-class ApiClientError(Exception):
-    """An error from the server's envelope, or a transport failure (then `status` is None)."""
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        status: int | None = None,
-        retry_after: float | None = None,
-        details: list[dict[str, Any]] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.retry_after = retry_after
-        self.details = details or []
-
-
-@dataclass(frozen=True)
-class RateLimit:
-    """The `X-RateLimit-*` headers of the latest authenticated response."""
-
-    limit: int
-    remaining: int
-    reset: float | None
-
-
-@dataclass(frozen=True)
-class StreamStart:
-    chat_id: str
-    model: str
-
-
-@dataclass(frozen=True)
-class StreamDelta:
-    content: str
-
-
-@dataclass(frozen=True)
-class StreamDone:
-    chat_id: str
-    finish_reason: str | None
-    usage: dict[str, int] = field(default_factory=dict)
-
-
-StreamEvent = StreamStart | StreamDelta | StreamDone
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    filename: str
-    content: bytes
 
 
 def _seg(value: str) -> str:
@@ -96,115 +61,6 @@ def _error_from_response(response: requests.Response) -> ApiClientError:
     return ApiClientError(code, message, response.status_code, _retry_after(response), details)
 
 
-def _error_from_transport(exc: requests.RequestException, base_url: str) -> ApiClientError:
-    if isinstance(exc, requests.Timeout):
-        return ApiClientError("timeout", f"The server at {base_url} did not answer in time")
-    if isinstance(exc, requests.ConnectionError):
-        return ApiClientError("connection_error", f"Cannot reach the server at {base_url}")
-    return ApiClientError("transport_error", str(exc))
-
-
-class ChatStream:
-    """An iterable of `StreamEvent`s for one streamed reply; `cancel()` works from any thread."""
-
-    def __init__(self, response: requests.Response, base_url: str) -> None:
-        self._response = response
-        self._base_url = base_url
-        self._cancelled = threading.Event()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
-    def cancel(self) -> None:
-        """Drop the connection, so the server stores the partial reply as cancelled."""
-        self._cancelled.set()
-        connection = getattr(self._response.raw, "_connection", None)
-        sock = getattr(connection, "sock", None)
-        if sock is not None:
-            # A blocked recv() in the reading thread only wakes up on shutdown, not on close.
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def close(self) -> None:
-        self._response.close()
-
-    def __enter__(self) -> ChatStream:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __iter__(self) -> Iterator[StreamEvent]:
-        try:
-            for event, data in self._sse_events():
-                parsed = self._parse(event, data)
-                if parsed is not None:
-                    yield parsed
-                    if isinstance(parsed, StreamDone):
-                        return
-        except requests.RequestException as exc:
-            if not self.cancelled:
-                raise _error_from_transport(exc, self._base_url) from exc
-        finally:
-            self.close()
-        if not self.cancelled:
-            raise ApiClientError("stream_interrupted", "The reply stream ended unexpectedly")
-
-    def _parse(self, event: str, data: str) -> StreamEvent | None:
-        try:
-            payload = json.loads(data) if data else {}
-        except ValueError as exc:
-            raise ApiClientError("bad_stream", "The server sent an unreadable event") from exc
-        if event == "start":
-            return StreamStart(str(payload.get("chat_id", "")), str(payload.get("model", "")))
-        if event == "delta":
-            return StreamDelta(str(payload.get("content", "")))
-        if event == "done":
-            usage = {k: int(v) for k, v in (payload.get("usage") or {}).items() if v is not None}
-            return StreamDone(str(payload.get("chat_id", "")), payload.get("finish_reason"), usage)
-        if event == "error":
-            error = payload.get("error") or {}
-            raise ApiClientError(
-                str(error.get("code", "stream_error")),
-                str(error.get("message", "The reply failed")),
-                details=error.get("details"),
-            )
-        return None
-
-    def _sse_events(self) -> Iterator[tuple[str, str]]:
-        event, data = "message", []
-        for line in self._lines():
-            if not line:
-                if data:
-                    yield event, "\n".join(data)
-                event, data = "message", []
-            elif line.startswith(":"):
-                continue  # a keep-alive ping
-            else:
-                name, _, value = line.partition(":")
-                value = value[1:] if value.startswith(" ") else value
-                if name == "event":
-                    event = value
-                elif name == "data":
-                    data.append(value)
-
-    def _lines(self) -> Iterator[str]:
-        # read1() returns what has arrived, so a short event is never held back waiting
-        # for a full buffer, whether the body is chunked or delimited by the connection close.
-        buffer = b""
-        while not self.cancelled:
-            chunk = self._response.raw.read1(8192)
-            if not chunk:
-                return
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                yield line.rstrip(b"\r").decode("utf-8")
-
-
 class ApiClient:
     """The chatapp REST API. Every method blocks, so call it off the GUI thread."""
 
@@ -228,7 +84,7 @@ class ApiClient:
                 method, self.base_url + path, timeout=timeout, stream=stream, **kwargs
             )
         except requests.RequestException as exc:
-            raise _error_from_transport(exc, self.base_url) from exc
+            raise transport_error(exc, self.base_url) from exc
         self._record_rate_limit(response)
         if response.status_code >= 400:
             error = _error_from_response(response)
@@ -236,7 +92,7 @@ class ApiClient:
             raise error
         return response
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    def _json(self, method: str, path: str, **kwargs: Any) -> Json:
         response = self._request(method, path, **kwargs)
         try:
             return dict(response.json())
@@ -258,28 +114,28 @@ class ApiClient:
             return
 
     # Account and server
-    def health(self) -> dict[str, Any]:
-        return self._json("GET", "/health")
+    def health(self) -> Health:
+        return parse(Health, self._json("GET", "/health"))
 
-    def me(self) -> dict[str, Any]:
-        return self._json("GET", "/me")
+    def me(self) -> Me:
+        return parse(Me, self._json("GET", "/me"))
 
-    def models(self) -> dict[str, Any]:
-        return self._json("GET", "/models")
+    def models(self) -> ModelList:
+        return parse(ModelList, self._json("GET", "/models"))
 
     # Chats
-    def list_chats(self, q: str = "", limit: int = 200, offset: int = 0) -> list[dict[str, Any]]:
+    def list_chats(self, q: str = "", limit: int = 200, offset: int = 0) -> list[ChatSummary]:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if q:
             params["q"] = q
-        chats = self._json("GET", "/chat/history", params=params).get("chats") or {}
-        return [{**chat, "id": chat.get("id", chat_id)} for chat_id, chat in chats.items()]
+        return chat_summaries(self._json("GET", "/chat/history", params=params))
 
-    def get_chat(self, chat_id: str) -> dict[str, Any]:
-        return dict(self._json("GET", f"/chat/history/{_seg(chat_id)}")["history"])
+    def get_chat(self, chat_id: str) -> ChatHistory:
+        answer = self._json("GET", f"/chat/history/{_seg(chat_id)}")
+        return parse(ChatHistory, answer["history"])
 
-    def rename_chat(self, chat_id: str, title: str) -> dict[str, Any]:
-        return self._json("PATCH", f"/chat/history/{_seg(chat_id)}", json={"title": title})
+    def rename_chat(self, chat_id: str, title: str) -> None:
+        self._json("PATCH", f"/chat/history/{_seg(chat_id)}", json={"title": title})
 
     def delete_chat(self, chat_id: str) -> None:
         self._json("DELETE", f"/chat/delete/{_seg(chat_id)}")
@@ -293,9 +149,9 @@ class ApiClient:
         default = f"{chat_id}.{'md' if fmt == 'markdown' else 'json'}"
         return ExportFile(name.strip('"; ') or default, response.content)
 
-    def chat(self, message: str, **options: Any) -> dict[str, Any]:
+    def chat(self, message: str, **options: Any) -> ChatReply:
         body = {"message": message, **{k: v for k, v in options.items() if v is not None}}
-        return self._json("POST", "/chat", json=body)
+        return parse(ChatReply, self._json("POST", "/chat", json=body))
 
     def stream_chat(
         self,
@@ -320,50 +176,57 @@ class ApiClient:
         return ChatStream(response, self.base_url)
 
     # System prompts
-    def active_prompt(self) -> dict[str, Any]:
-        return self._json("GET", "/system-prompt")
+    def active_prompt(self) -> ActivePrompt:
+        return parse(ActivePrompt, self._json("GET", "/system-prompt"))
 
-    def set_active_prompt_content(self, content: str) -> dict[str, Any]:
-        return self._json("POST", "/system-prompt", json={"prompt": content})
+    def set_active_prompt_content(self, content: str) -> ActivePrompt:
+        answer = self._json("POST", "/system-prompt", json={"prompt": content})
+        return parse(ActivePrompt, answer)
 
-    def get_prompt(self, prompt_id: str) -> dict[str, Any]:
-        return self._json("GET", f"/system-prompts/{_seg(prompt_id)}")
+    def get_prompt(self, prompt_id: str) -> Prompt:
+        return self._prompt("GET", f"/system-prompts/{_seg(prompt_id)}")
 
-    def list_prompts(self) -> list[dict[str, Any]]:
-        prompts = self._json("GET", "/system-prompts").get("prompts") or {}
-        return [{**prompt, "id": prompt.get("id", pid)} for pid, prompt in prompts.items()]
+    def list_prompts(self) -> list[Prompt]:
+        return prompt_list(self._json("GET", "/system-prompts"))
 
-    def create_prompt(self, name: str, content: str, description: str = "") -> dict[str, Any]:
+    def create_prompt(self, name: str, content: str, description: str = "") -> Prompt:
         body = {"name": name, "content": content, "description": description}
-        return self._json("POST", "/system-prompts", json=body)
+        return self._prompt("POST", "/system-prompts", json=body)
 
-    def update_prompt(self, prompt_id: str, **fields: str) -> dict[str, Any]:
-        return self._json("PUT", f"/system-prompts/{_seg(prompt_id)}", json=fields)
+    def update_prompt(self, prompt_id: str, **fields: str) -> Prompt:
+        return self._prompt("PUT", f"/system-prompts/{_seg(prompt_id)}", json=fields)
 
     def delete_prompt(self, prompt_id: str) -> None:
         self._json("DELETE", f"/system-prompts/{_seg(prompt_id)}")
 
-    def activate_prompt(self, prompt_id: str) -> dict[str, Any]:
-        return self._json("POST", f"/system-prompts/{_seg(prompt_id)}/activate")
+    def activate_prompt(self, prompt_id: str) -> Prompt:
+        return self._prompt("POST", f"/system-prompts/{_seg(prompt_id)}/activate")
+
+    def _prompt(self, method: str, path: str, **kwargs: Any) -> Prompt:
+        """The prompt in a `{"prompt_id", "prompt": {...}}` answer."""
+        return parse(Prompt, self._json(method, path, **kwargs)["prompt"])
 
     # Keys and users
-    def list_keys(self) -> list[dict[str, Any]]:
-        return list(self._json("GET", "/me/keys").get("keys") or [])
+    def list_keys(self) -> list[KeyInfo]:
+        return [parse(KeyInfo, k) for k in self._json("GET", "/me/keys").get("keys") or []]
 
-    def create_key(self, name: str) -> dict[str, Any]:
-        return self._json("POST", "/me/keys", json={"name": name})
+    def create_key(self, name: str) -> NewKey:
+        answer = self._json("POST", "/me/keys", json={"name": name})
+        return parse(NewKey, answer)
 
     def revoke_key(self, prefix: str) -> None:
         self._json("DELETE", f"/me/keys/{_seg(prefix)}")
 
-    def list_users(self) -> list[dict[str, Any]]:
-        return list(self._json("GET", "/users").get("users") or [])
+    def list_users(self) -> list[User]:
+        return [parse(User, u) for u in self._json("GET", "/users").get("users") or []]
 
-    def create_user(self, username: str, **fields: Any) -> dict[str, Any]:
-        return self._json("POST", "/users", json={"username": username, **fields})
+    def create_user(self, username: str, **fields: Any) -> NewUser:
+        answer = self._json("POST", "/users", json={"username": username, **fields})
+        return parse(NewUser, answer)
 
-    def update_user(self, username: str, **fields: Any) -> dict[str, Any]:
-        return self._json("PATCH", f"/users/{_seg(username)}", json=fields)
+    def update_user(self, username: str, **fields: Any) -> User:
+        answer = self._json("PATCH", f"/users/{_seg(username)}", json=fields)
+        return parse(User, answer["user"])
 
     def delete_user(self, username: str) -> None:
         self._json("DELETE", f"/users/{_seg(username)}")

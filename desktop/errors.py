@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from desktop.api_client import ApiClientError
+from desktop.api_types import ApiClientError
 
 # Codes the client makes up itself when there is no HTTP answer to read.
 _TRANSPORT_CODES = {"connection_error", "timeout", "transport_error"}
@@ -28,6 +28,8 @@ def describe_error(error: BaseException, action: str = "") -> ErrorInfo:
     prefix = f"{action} failed: " if action else ""
     if not isinstance(error, ApiClientError):
         return ErrorInfo("crash", f"{prefix}unexpected error ({type(error).__name__}: {error})")
+    if error.code == "not_connected":  # no client yet: nothing was sent
+        return ErrorInfo("offline", f"{prefix}{error.message}.")
     if error.code in _TRANSPORT_CODES:
         return ErrorInfo("offline", f"{prefix}{error.message}. Is the server running?")
     if error.code in _PROVIDER_MESSAGES:
@@ -43,8 +45,6 @@ def describe_error(error: BaseException, action: str = "") -> ErrorInfo:
         # The banner adds the wait and counts it down.
         return ErrorInfo("rate_limited", f"{prefix}too many requests.", error.retry_after)
     if error.status == 422:
-        fields = "; ".join(
-            f"{d.get('field', '')}: {d.get('message', '')}".strip(": ") for d in error.details
-        )
+        fields = "; ".join(f"{d.field}: {d.message}".strip(": ") for d in error.details)
         return ErrorInfo("invalid", f"{prefix}{error.message}" + (f" ({fields})" if fields else ""))
     return ErrorInfo(error.code, f"{prefix}{error.message}")

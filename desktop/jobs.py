@@ -3,19 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from desktop.api_client import ApiClient, RateLimit
-from desktop.errors import ErrorInfo, describe_error
+from desktop.api_client import ApiClient
+from desktop.api_types import ApiClientError, RateLimit
+from desktop.errors import describe_error
 from desktop.workers import Worker, WorkerPool
 
-Job = Callable[[ApiClient, Worker], Any]
+Job = Callable[[ApiClient, Worker], Any]  # an API call, run off the GUI thread
+Work = Callable[[Worker], Any]  # what a worker runs: a Job bound to the client, or other work
+Plan = Callable[[], Work | None]  # the GUI-thread step before each attempt; None: do nothing
+
+
+@dataclass(frozen=True)
+class _Call:
+    """Everything needed to start a piece of work, and so to start it again on Retry."""
+
+    plan: Plan
+    on_done: Callable[[Any], None] | None
+    action: str
+    latest: str
+    on_start: Callable[[Worker], None] | None
 
 
 class ApiJobs(QObject):
-    """Runs `job(client, worker)` off the GUI thread and reports failures as ErrorInfo."""
+    """Runs work off the GUI thread, reports failures as ErrorInfo, and retries them.
+
+    A failed call is remembered under its action; `retry()` starts each one again, exactly
+    as it was first started. Callers never pass a retry of their own.
+    """
 
     failed = Signal(object)  # ErrorInfo
     rate_limit_changed = Signal(object)  # RateLimit
@@ -24,7 +44,7 @@ class ApiJobs(QObject):
         super().__init__(parent)
         self.pool = pool
         self.client: ApiClient | None = None
-        self._retries: dict[str, Callable[[], None]] = {}
+        self._retries: dict[str, _Call] = {}
         self._latest: dict[str, int] = {}
         self._rate_limit: RateLimit | None = None
 
@@ -33,32 +53,48 @@ class ApiJobs(QObject):
         job: Job,
         on_done: Callable[[Any], None] | None,
         action: str,
-        retry: Callable[[], None] | None = None,
+        *,
         latest: str = "",
+        on_start: Callable[[Worker], None] | None = None,
     ) -> Worker | None:
-        """Start the job; None if there is no client yet. With `latest`, only the newest job
-        of that kind delivers its result: an older, slower answer is dropped."""
-        client = self.client
-        if client is None:
-            self._remember(action, retry)
-            self.failed.emit(ErrorInfo("offline", f"{action} failed: not connected yet."))
-            return None
-        ticket = self.supersede(latest)
+        """Call `job(client, worker)` off the GUI thread and hand its result to `on_done`.
 
-        def current() -> bool:
-            return not latest or self._latest[latest] == ticket
+        With `latest`, only the newest job of that kind delivers: an older, slower answer is
+        dropped. `on_start` gets each worker started, the first time and on Retry."""
+        return self.run_planned(lambda: job, on_done, action, latest=latest, on_start=on_start)
 
-        def deliver(result: Any) -> None:
-            self._note_rate_limit(client)
-            if on_done is not None and current():
-                on_done(result)
+    def run_planned(
+        self,
+        plan: Callable[[], Job | None],
+        on_done: Callable[[Any], None] | None,
+        action: str,
+        *,
+        latest: str = "",
+        on_start: Callable[[Worker], None] | None = None,
+    ) -> Worker | None:
+        """Like `run`, with a GUI-thread step first: `plan()` updates what the window shows
+        and returns the job, or None to do nothing. Retry calls `plan()` again."""
 
-        def fail(exc: BaseException) -> None:
-            self._note_rate_limit(client)
-            if current():
-                self.report(exc, action, retry)
+        def bound() -> Work | None:
+            client = self.client
+            if client is None:
+                raise ApiClientError("not_connected", "not connected yet")
+            job = plan()
+            return None if job is None else partial(job, client)
 
-        return self.pool.start(lambda w: job(client, w), deliver, fail, name=action)
+        return self.start(bound, on_done, action, latest=latest, on_start=on_start)
+
+    def start(
+        self,
+        plan: Plan,
+        on_done: Callable[[Any], None] | None,
+        action: str,
+        *,
+        latest: str = "",
+        on_start: Callable[[Worker], None] | None = None,
+    ) -> Worker | None:
+        """Work that needs no API client (e.g. starting the local server), as `run_planned`."""
+        return self._attempt(_Call(plan, on_done, action, latest, on_start))
 
     def supersede(self, kind: str) -> int:
         """Drop the result of any running job of this kind; return the new job's ticket."""
@@ -67,22 +103,45 @@ class ApiJobs(QObject):
 
     def retry(self) -> None:
         """Redo everything that failed since the last retry (each kind of action once)."""
-        retries, self._retries = self._retries, {}
-        for action in retries.values():
-            action()
+        calls, self._retries = self._retries, {}
+        for call in calls.values():
+            self._attempt(call)
 
-    def report(
-        self, error: BaseException, action: str, retry: Callable[[], None] | None = None
-    ) -> None:
-        """Show a failure; Retry will call `retry`."""
-        self._remember(action, retry)
-        self.failed.emit(describe_error(error, action))
+    def _attempt(self, call: _Call) -> Worker | None:
+        try:
+            work = call.plan()
+        except ApiClientError as exc:
+            self._report(exc, call)
+            return None
+        if work is None:
+            return None
+        ticket = self.supersede(call.latest)
 
-    def _remember(self, action: str, retry: Callable[[], None] | None) -> None:
-        if retry is not None:
-            self._retries[action] = retry
+        def current() -> bool:
+            return not call.latest or self._latest[call.latest] == ticket
 
-    def _note_rate_limit(self, client: ApiClient) -> None:
-        if client.rate_limit is not None and client.rate_limit != self._rate_limit:
+        def deliver(result: Any) -> None:
+            self._note_rate_limit()
+            if call.on_done is not None and current():
+                call.on_done(result)
+
+        def fail(exc: BaseException) -> None:
+            self._note_rate_limit()
+            if current():
+                self._report(exc, call)
+
+        worker = self.pool.start(work, deliver, fail, name=call.action)
+        if call.on_start is not None:
+            call.on_start(worker)
+        return worker
+
+    def _report(self, error: BaseException, call: _Call) -> None:
+        """Show a failure; Retry will start the same call again."""
+        self._retries[call.action] = call
+        self.failed.emit(describe_error(error, call.action))
+
+    def _note_rate_limit(self) -> None:
+        client = self.client
+        if client is not None and client.rate_limit not in (None, self._rate_limit):
             self._rate_limit = client.rate_limit
             self.rate_limit_changed.emit(client.rate_limit)

@@ -1,11 +1,11 @@
-"""The main window: lays out the widgets, owns the menus, and wires intents to the controller."""
+"""The main window: lays out the widgets and wires their intents to the three controllers."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -21,14 +21,19 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
-from desktop.controller import Controller
+from desktop.controllers import (
+    ChatSessionController,
+    ConnectionController,
+    PromptLibraryController,
+)
 from desktop.dialogs.connection import ConnectionDialog
 from desktop.dialogs.prompt_library import PromptLibraryDialog
 from desktop.dialogs.settings import SettingsDialog
 from desktop.dialogs.shortcuts import ShortcutsDialog
 from desktop.errors import ErrorInfo
+from desktop.menus import EXPORT_FORMATS, WindowActions
 from desktop.models import ID_ROLE
-from desktop.settings import THEMES, Settings, Theme
+from desktop.settings import Settings, Theme
 from desktop.theme import ThemeManager
 from desktop.widgets.banner import ErrorBanner
 from desktop.widgets.composer import Composer
@@ -37,7 +42,6 @@ from desktop.widgets.status import StatusBar
 from desktop.widgets.transcript import Transcript
 
 _COMBO_POLICY = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-EXPORT_FORMATS = {"markdown": ("Markdown", "md"), "json": ("JSON", "json")}
 
 
 class MainWindow(QMainWindow):
@@ -45,17 +49,19 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings
         self.themes = themes
-        self.controller = Controller(settings, self)
+        self.connection = ConnectionController(settings, self)
+        self.session = ChatSessionController(settings, self.connection.jobs, self)
+        self.library = PromptLibraryController(self.connection.jobs, self)
         self.prompt_library: PromptLibraryDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._setup_ui()
-        self._setup_menus()
+        self.menu = WindowActions(self)
         self._connect_signals()
         self._restore_state()
 
     def _setup_ui(self) -> None:
         self.setWindowTitle("chatapp")
-        self.sidebar = ChatSidebar(self.controller.chats)
+        self.sidebar = ChatSidebar(self.session.chats)
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
         self.model_combo.setMinimumContentsLength(6)
@@ -63,7 +69,7 @@ class MainWindow(QMainWindow):
         self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.prompt_combo = QComboBox()
         self.prompt_combo.setObjectName("promptCombo")
-        self.prompt_combo.setModel(self.controller.prompts)
+        self.prompt_combo.setModel(self.library.prompts)
         self.prompt_combo.setPlaceholderText("Built-in default")
         self.prompt_combo.setMinimumContentsLength(6)
         self.prompt_combo.setSizeAdjustPolicy(_COMBO_POLICY)
@@ -81,7 +87,7 @@ class MainWindow(QMainWindow):
         pickers.addSpacing(6)
         pickers.addWidget(self.library_button)
         self.banner = ErrorBanner()
-        self.transcript = Transcript(self.controller.messages)
+        self.transcript = Transcript(self.session.messages)
         self.transcript.setObjectName("transcript")
         self.composer = Composer()
         right = QWidget()
@@ -106,93 +112,44 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.resize(1100, 760)
 
-    def _action(
-        self, text: str, slot: object, shortcut: QKeySequence | str | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _setup_menus(self) -> None:
-        std = QKeySequence.StandardKey
-        self.new_action = self._action("&New Chat", self._new_chat, std.New)
-        self.export_actions = {
-            fmt: self._action(f"Export Chat as {label}…", lambda _=False, f=fmt: self.export(f))
-            for fmt, (label, _ext) in EXPORT_FORMATS.items()
-        }
-        self.settings_action = self._action("&Settings…", self.open_settings, "Ctrl+,")
-        self.quit_action = self._action("&Quit", self.close, std.Quit)
-        self.rename_action = self._action("&Rename Chat", self.sidebar.start_rename, "F2")
-        self.stop_action = self._action("&Stop Reply", self.controller.stop, "Esc")
-        self.search_action = self._action("Search Chats", self._focus_search, std.Find)
-        self.library_action = self._action(
-            "&Prompt Library…", self.open_prompt_library, "Ctrl+Shift+P"
-        )
-        self.bigger_action = self._action("&Bigger Text", lambda: self._zoom(1), std.ZoomIn)
-        self.smaller_action = self._action("&Smaller Text", lambda: self._zoom(-1), std.ZoomOut)
-        self.reset_zoom_action = self._action("&Default Text Size", lambda: self._zoom(0), "Ctrl+0")
-        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1")
-        self.about_action = self._action("&About chatapp", self._about)
-        menus = self.menuBar()
-        file_menu = menus.addMenu("&File")
-        file_menu.addAction(self.new_action)
-        for action in self.export_actions.values():
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.settings_action)
-        file_menu.addAction(self.quit_action)
-        chat_menu = menus.addMenu("&Chat")
-        for action in (self.rename_action, self.sidebar.delete_action, self.stop_action):
-            chat_menu.addAction(action)
-        chat_menu.addAction(self.search_action)
-        menus.addMenu("&Prompts").addAction(self.library_action)
-        view_menu = menus.addMenu("&View")
-        theme_menu = view_menu.addMenu("&Theme")
-        self.theme_group = QActionGroup(self)
-        for theme in THEMES:
-            action = theme_menu.addAction(theme.capitalize())
-            action.setCheckable(True)
-            action.setChecked(theme == self.settings.theme)
-            action.setData(theme)
-            self.theme_group.addAction(action)
-        for action in (self.bigger_action, self.smaller_action, self.reset_zoom_action):
-            view_menu.addAction(action)
-        help_menu = menus.addMenu("&Help")
-        help_menu.addAction(self.shortcuts_action)
-        help_menu.addAction(self.about_action)
-
     def _connect_signals(self) -> None:
-        c, sidebar = self.controller, self.sidebar
-        sidebar.new_requested.connect(self._new_chat)
-        sidebar.chat_selected.connect(c.open_chat)
-        sidebar.rename_requested.connect(c.rename_chat)
-        sidebar.delete_requested.connect(c.delete_chat)
-        sidebar.search_changed.connect(lambda text: c.load_chats(search=text))
-        self.composer.send_requested.connect(c.send)
-        self.composer.stop_requested.connect(c.stop)
-        self.banner.retry_requested.connect(c.retry)
+        self._connect_controllers()
+        session, sidebar = self.session, self.sidebar
+        sidebar.new_requested.connect(self.new_chat)
+        sidebar.chat_selected.connect(session.open_chat)
+        sidebar.rename_requested.connect(session.rename_chat)
+        sidebar.delete_requested.connect(session.delete_chat)
+        sidebar.search_changed.connect(lambda text: session.load_chats(search=text))
+        self.composer.send_requested.connect(session.send)
+        self.composer.stop_requested.connect(session.stop)
+        self.banner.retry_requested.connect(self.connection.retry)
         self.banner.settings_requested.connect(self.open_settings)
         self.transcript.copied.connect(lambda row: self.status.showMessage("Copied", 2000))
         self.model_combo.activated.connect(lambda: self._pick_model(self.model_combo.currentText()))
         self.prompt_combo.activated.connect(self._pick_prompt)
         self.library_button.clicked.connect(self.open_prompt_library)
-        self.theme_group.triggered.connect(lambda action: self.set_theme(action.data()))
-        c.connection_state.connect(self.status.set_connection)
-        c.error.connect(self.show_error)
-        c.busy_changed.connect(self._on_busy)
-        c.current_chat_changed.connect(self._on_current_chat)
-        c.models_loaded.connect(self._on_models)
-        c.usage_changed.connect(self.status.set_usage)
-        c.rate_limit_changed.connect(self.status.set_rate_limit)
-        c.exported.connect(lambda path: self.status.showMessage(f"Exported to {path}", 5000))
-        c.prompts.modelReset.connect(self._sync_prompt_combo)
-        c.chats.dataChanged.connect(lambda: self._on_current_chat(c.current_chat_id))
+        self.menu.theme_group.triggered.connect(lambda action: self.set_theme(action.data()))
         self._on_busy(False)
         self._on_current_chat(None)
         self.composer.focus()
+
+    def _connect_controllers(self) -> None:
+        connection, session, library = self.connection, self.session, self.library
+        # On (re)connecting, load in this order: models, prompts, chats.
+        for load in (session.load_models, library.load, session.load_chats):
+            connection.reload_requested.connect(load)
+        connection.dropped.connect(session.clear)
+        connection.dropped.connect(library.clear)
+        connection.connection_state.connect(self.status.set_connection)
+        connection.error.connect(self.show_error)
+        connection.rate_limit_changed.connect(self.status.set_rate_limit)
+        session.busy_changed.connect(self._on_busy)
+        session.current_chat_changed.connect(self._on_current_chat)
+        session.models_loaded.connect(self._on_models)
+        session.usage_changed.connect(self.status.set_usage)
+        session.exported.connect(lambda path: self.status.showMessage(f"Exported to {path}", 5000))
+        library.prompts.modelReset.connect(self._sync_prompt_combo)
+        session.chats.dataChanged.connect(lambda: self._on_current_chat(session.current_chat_id))
 
     # State shown in the window
     def show_error(self, info: ErrorInfo) -> None:
@@ -200,14 +157,14 @@ class MainWindow(QMainWindow):
 
     def _on_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)
-        self.stop_action.setEnabled(busy)
+        self.menu.stop.setEnabled(busy)
 
     def _on_current_chat(self, chat_id: str | None) -> None:
         self.sidebar.select_chat(chat_id)
-        row = self.controller.chats.row_of(chat_id) if chat_id else -1
-        title = self.controller.chats.chat(row).title if row >= 0 else ""
+        row = self.session.chats.row_of(chat_id) if chat_id else -1
+        title = self.session.chats.chat(row).title if row >= 0 else ""
         self.setWindowTitle(f"{title} — chatapp" if title else "chatapp")
-        for action in (*self.export_actions.values(), self.rename_action):
+        for action in (*self.menu.export.values(), self.menu.rename):
             action.setEnabled(row >= 0)
 
     def _on_models(self, names: list[str], selected: str) -> None:
@@ -217,43 +174,43 @@ class MainWindow(QMainWindow):
         self.status.set_model(selected)
 
     def _pick_model(self, name: str) -> None:
-        self.controller.set_model(name)
+        self.session.set_model(name)
         self.status.set_model(name)
 
     def _pick_prompt(self, row: int) -> None:
         prompt_id = self.prompt_combo.itemData(row, ID_ROLE)
         if prompt_id:
-            self.controller.activate_prompt(str(prompt_id))
+            self.library.activate(str(prompt_id))
 
     def _sync_prompt_combo(self) -> None:
-        self.prompt_combo.setCurrentIndex(self.controller.prompts.active_row())
+        self.prompt_combo.setCurrentIndex(self.library.prompts.active_row())
 
     # Commands
-    def _new_chat(self) -> None:
-        self.controller.new_chat()
+    def new_chat(self) -> None:
+        self.session.new_chat()
         self.composer.focus()
 
-    def _focus_search(self) -> None:
+    def focus_search(self) -> None:
         self.sidebar.search.setFocus()
         self.sidebar.search.selectAll()
 
     def export(self, fmt: str) -> None:
         label, ext = EXPORT_FORMATS[fmt]
-        chat_id = self.controller.current_chat_id or "chat"
+        chat_id = self.session.current_chat_id or "chat"
         path, _ = QFileDialog.getSaveFileName(
             self, f"Export as {label}", str(Path.home() / f"{chat_id}.{ext}"), f"{label} (*.{ext})"
         )
         if path:
-            self.controller.export_chat(fmt, Path(path))
+            self.session.export_chat(fmt, Path(path))
 
     def open_prompt_library(self) -> PromptLibraryDialog:
         if self.prompt_library is None:
-            dialog = PromptLibraryDialog(self.controller.prompts, self)
-            dialog.save_requested.connect(self.controller.save_prompt)
-            dialog.delete_requested.connect(self.controller.delete_prompt)
-            dialog.activate_requested.connect(self.controller.activate_prompt)
-            self.controller.prompt_saved.connect(dialog.saved)
-            self.controller.prompt_failed.connect(dialog.failed)
+            dialog = PromptLibraryDialog(self.library.prompts, self)
+            dialog.save_requested.connect(self.library.save)
+            dialog.delete_requested.connect(self.library.delete)
+            dialog.activate_requested.connect(self.library.activate)
+            self.library.saved.connect(dialog.saved)
+            self.library.failed.connect(dialog.failed)
             self.prompt_library = dialog
         self.prompt_library.show()
         self.prompt_library.raise_()
@@ -273,22 +230,22 @@ class MainWindow(QMainWindow):
         return self.settings_dialog
 
     def change_connection(self) -> None:
-        dialog = ConnectionDialog(self.settings, self.controller.pool, self)
+        dialog = ConnectionDialog(self.settings, self.connection.pool, self)
         if dialog.exec() == ConnectionDialog.DialogCode.Accepted:
             connection = self.settings.connection()
             if connection is not None:
                 self.banner.dismiss()
-                self.controller.connect_to(connection)
+                self.connection.connect_to(connection)
         if self.settings_dialog is not None:
             self.settings_dialog.refresh()
 
     def set_theme(self, theme: Theme) -> None:
         self.settings.theme = theme
-        for action in self.theme_group.actions():
+        for action in self.menu.theme_group.actions():
             action.setChecked(action.data() == theme)
         self._apply_look()
 
-    def _zoom(self, step: int) -> None:
+    def zoom(self, step: int) -> None:
         current = self.settings.font_size or round(self.themes.base_point_size)
         self.settings.font_size = 0 if step == 0 else max(6, min(32, current + step))
         self._apply_look()
@@ -299,7 +256,7 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()
 
-    def _about(self) -> None:
+    def about(self) -> None:
         QMessageBox.about(
             self,
             "About chatapp",
@@ -323,5 +280,5 @@ class MainWindow(QMainWindow):
         self.settings.geometry = self.saveGeometry()
         self.settings.splitter_state = self.splitter.saveState()
         self.settings.sync()
-        self.controller.shutdown()
+        self.connection.shutdown()
         event.accept()

@@ -1,8 +1,8 @@
-"""The app's state as Qt list models: chats, the messages of the open chat, and prompts."""
+"""The sidebar's chats and the prompt library as Qt list models, holding the API's dataclasses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,12 +12,10 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QTimer,
-    Signal,
 )
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPixmap
 
-from desktop.markdown_render import render_markdown
+from desktop.api_types import ChatSummary, Prompt
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -34,71 +32,6 @@ def short_time(stamp: str) -> str:
     if moment.date() == datetime.now().astimezone().date():
         return moment.strftime("%H:%M")
     return f"{moment.day} {moment.strftime('%b %Y')}"
-
-
-@dataclass(frozen=True)
-class ChatSummary:
-    id: str
-    title: str
-    updated_at: str = ""
-    message_count: int = 0
-    model: str = ""
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> ChatSummary:
-        return cls(
-            str(data["id"]),
-            str(data.get("title") or ""),
-            str(data.get("updated_at") or ""),
-            int(data.get("message_count") or 0),
-            str(data.get("model") or ""),
-        )
-
-
-@dataclass
-class Message:
-    role: str
-    content: str
-    timestamp: str = ""
-    model: str = ""
-    finish_reason: str | None = None
-    streaming: bool = False
-    html: str | None = None
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Message:
-        return cls(
-            str(data.get("role", "")),
-            str(data.get("content", "")),
-            str(data.get("timestamp") or ""),
-            str(data.get("model") or ""),
-            data.get("finish_reason"),
-        )
-
-    def rendered(self) -> str:
-        """The Markdown as HTML, rendered once and kept until the content changes."""
-        if self.html is None:
-            self.html = render_markdown(self.content)
-        return self.html
-
-
-@dataclass(frozen=True)
-class Prompt:
-    id: str
-    name: str
-    content: str
-    description: str = ""
-    is_active: bool = False
-
-    @classmethod
-    def from_api(cls, data: dict[str, Any]) -> Prompt:
-        return cls(
-            str(data["id"]),
-            str(data.get("name") or data["id"]),
-            str(data.get("content") or ""),
-            str(data.get("description") or ""),
-            bool(data.get("is_active")),
-        )
 
 
 class ChatListModel(QAbstractListModel):
@@ -158,75 +91,6 @@ class ChatListModel(QAbstractListModel):
             self.beginRemoveRows(QModelIndex(), row, row)
             del self._chats[row]
             self.endRemoveRows()
-
-
-class MessageModel(QAbstractListModel):
-    """The messages of the open chat; the last one grows while a reply streams."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._messages: list[Message] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._messages)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not self.checkIndex(index, QAbstractListModel.CheckIndexOption.IndexIsValid):
-            return None
-        message = self._messages[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return message.content
-        if role == FINISH_ROLE:
-            return message.finish_reason
-        return None
-
-    def message(self, row: int) -> Message:
-        return self._messages[row]
-
-    def set_messages(self, messages: list[Message]) -> None:
-        self.beginResetModel()
-        self._messages = list(messages)
-        self.endResetModel()
-
-    def append(self, message: Message) -> None:
-        row = len(self._messages)
-        self.beginInsertRows(QModelIndex(), row, row)
-        self._messages.append(message)
-        self.endInsertRows()
-
-    def remove_last(self, count: int) -> None:
-        count = min(count, len(self._messages))
-        if count <= 0:
-            return
-        first = len(self._messages) - count
-        self.beginRemoveRows(QModelIndex(), first, len(self._messages) - 1)
-        del self._messages[first:]
-        self.endRemoveRows()
-
-    def append_text(self, text: str) -> None:
-        """Grow the last message by streamed text."""
-        if not self._messages or not text:
-            return
-        last = self._messages[-1]
-        last.content += text
-        last.html = None
-        self._changed(len(self._messages) - 1)
-
-    def finish_last(
-        self, finish_reason: str | None, rendered: tuple[str, str] | None = None
-    ) -> None:
-        """End the streaming of the last message. `rendered` is (text, html) made off the GUI
-        thread; it is used if the text is what the message holds."""
-        if not self._messages:
-            return
-        last = self._messages[-1]
-        last.finish_reason, last.streaming = finish_reason, False
-        if rendered is not None and rendered[0] == last.content:
-            last.html = rendered[1]
-        self._changed(len(self._messages) - 1)
-
-    def _changed(self, row: int) -> None:
-        self.dataChanged.emit(self.index(row), self.index(row))
 
 
 def _dot_icon(color: QColor | None) -> QIcon:
@@ -289,31 +153,3 @@ class PromptModel(QAbstractListModel):
 
     def active_row(self) -> int:
         return next((i for i, p in enumerate(self._prompts) if p.is_active), -1)
-
-
-class TokenBuffer(QObject):
-    """Collects streamed text and releases it every ~50 ms, so repaints stay few and smooth."""
-
-    flushed = Signal(str)
-
-    def __init__(self, interval_ms: int = 50, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._parts: list[str] = []
-        self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.flush)
-
-    def add(self, text: str) -> None:
-        self._parts.append(text)
-        if not self._timer.isActive():
-            self._timer.start()
-
-    def flush(self) -> None:
-        self._timer.stop()
-        if self._parts:
-            text, self._parts = "".join(self._parts), []
-            self.flushed.emit(text)
-
-    def clear(self) -> None:
-        self._timer.stop()
-        self._parts = []

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
-from desktop.api_client import ApiClientError
+from desktop.api_types import ApiClientError
 
 log = logging.getLogger(__name__)
 

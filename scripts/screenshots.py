@@ -88,20 +88,20 @@ def shoot_main_window(app: QApplication, tmp: Path, url: str, key: str) -> None:
     window = MainWindow(settings, themes)
     window.resize(1180, 760)
     window.show()
-    window.controller.connect_to(Connection("remote", url, key))
-    idle = lambda: window.controller.pool.active_count == 0  # noqa: E731
+    window.connection.connect_to(Connection("remote", url, key))
+    idle = lambda: window.connection.pool.active_count == 0  # noqa: E731
     wait_until(app, idle)
     QTest.keyClicks(window.composer.edit, QUESTION)
     QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    wait_until(app, lambda: not window.controller.busy and idle())
+    wait_until(app, lambda: not window.session.busy and idle())
     save(app, window, "desktop-main-light.png")
     window.set_theme("dark")
     save(app, window, "desktop-main-dark.png")
     window.set_theme("light")
     library = window.open_prompt_library()
     library.resize(900, 560)
-    row = window.controller.prompts.row_of("code-assistant")
-    library.list.setCurrentIndex(window.controller.prompts.index(row))
+    row = window.library.prompts.row_of("code-assistant")
+    library.list.setCurrentIndex(window.library.prompts.index(row))
     save(app, library, "desktop-prompt-library.png")
     library.hide()
     window.close()
@@ -110,11 +110,11 @@ def shoot_main_window(app: QApplication, tmp: Path, url: str, key: str) -> None:
 def shoot_first_run(app: QApplication, tmp: Path) -> None:
     settings = Settings(QSettings(str(tmp / "first.ini"), QSettings.Format.IniFormat), False, tmp)
     window = MainWindow(settings, ThemeManager(app))
-    dialog = ConnectionDialog(settings, window.controller.pool)
+    dialog = ConnectionDialog(settings, window.connection.pool)
     dialog.show()
     save(app, dialog, "desktop-first-run.png")
     dialog.reject()
-    window.controller.shutdown()
+    window.connection.shutdown()
 
 
 def main() -> None:

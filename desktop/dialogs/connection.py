@@ -18,7 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.api_client import ApiClient
-from desktop.errors import describe_error
+from desktop.api_types import Me
+from desktop.errors import ErrorInfo
+from desktop.jobs import ApiJobs
 from desktop.settings import Connection, Settings, ollama_host
 from desktop.workers import Worker, WorkerPool
 
@@ -29,7 +31,7 @@ class ConnectionDialog(QDialog):
     def __init__(self, settings: Settings, pool: WorkerPool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
-        self._pool = pool
+        self._jobs = ApiJobs(pool, self)  # its client is the one being checked
         self._check: Worker | None = None
         self._setup_ui()
         self._connect_signals()
@@ -89,6 +91,7 @@ class ConnectionDialog(QDialog):
         self.local_radio.toggled.connect(self._update_form)
         self.buttons.accepted.connect(self._on_connect)
         self.buttons.rejected.connect(self.reject)
+        self._jobs.failed.connect(self._on_check_failed)
 
     def _storage_notice(self) -> str:
         if self._settings.keyring_available():
@@ -125,26 +128,24 @@ class ConnectionDialog(QDialog):
             return
         self.connect_button.setEnabled(False)
         self.status.setText(f"Checking {connection.url}…")
-        client = ApiClient(connection.url, connection.api_key)
-        self._check = self._pool.start(
-            lambda worker: client.me(),
-            on_done=lambda me: self._on_checked(connection, me),
-            on_failed=self._on_check_failed,
-            name="check connection",
+        client = self._jobs.client = ApiClient(connection.url, connection.api_key)
+        self._check = self._jobs.run(
+            lambda c, w: c.me(),
+            lambda me: self._on_checked(connection, me),
+            "Checking the server",
+            on_start=lambda worker: worker.signals.finished.connect(client.close),
         )
-        self._check.signals.finished.connect(client.close)
 
-    def _on_checked(self, connection: Connection, me: dict[str, object]) -> None:
+    def _on_checked(self, connection: Connection, me: Me) -> None:
         self._check = None
         self.connect_button.setEnabled(True)
-        self.status.setText(f"Signed in as {me.get('username', '?')}.")
+        self.status.setText(f"Signed in as {me.username}.")
         self._save(connection)
 
-    def _on_check_failed(self, error: BaseException) -> None:
+    def _on_check_failed(self, info: ErrorInfo) -> None:
         self._check = None
         self.connect_button.setEnabled(True)
-        message = describe_error(error, "Checking the server").message
-        self.status.setText(f'<span style="color:#c0392b">{html.escape(message)}</span>')
+        self.status.setText(f'<span style="color:#c0392b">{html.escape(info.message)}</span>')
 
     def _save(self, connection: Connection) -> None:
         self._settings.set_connection(connection)

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models import Prompt, PromptModel
+from desktop.api_types import Prompt
+from desktop.models import PromptModel
 
 Fields = dict[str, str]
 

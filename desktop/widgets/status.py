@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
-from desktop.api_client import RateLimit
+from desktop.api_types import RateLimit, Usage
 
 _DOTS = {"connected": "#2e9d4f", "connecting": "#d4a017", "offline": "#c0392b"}
 
@@ -35,8 +35,8 @@ class StatusBar(QStatusBar):
     def set_model(self, name: str) -> None:
         self.model_label.setText(f"Model: {name}" if name else "")
 
-    def set_usage(self, usage: dict[str, int]) -> None:
-        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    def set_usage(self, usage: Usage) -> None:
+        prompt, completion = usage.prompt_tokens, usage.completion_tokens
         if prompt is None and completion is None:
             self.tokens_label.setText("")
             return

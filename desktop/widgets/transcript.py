@@ -9,7 +9,8 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette, QTextCurs
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop.markdown_render import close_open_fence, render_markdown, stable_prefix_length
-from desktop.models import MessageModel, short_time
+from desktop.message_model import MessageModel
+from desktop.models import short_time
 from desktop.theme import is_dark
 
 Index = QModelIndex | QPersistentModelIndex

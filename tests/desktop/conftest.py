@@ -66,7 +66,7 @@ def open_window(qtbot, themes: ThemeManager) -> Iterator[Callable[[Settings], Ma
         window.show()
         connection = settings.connection()
         assert connection is not None
-        window.controller.connect_to(connection)
+        window.connection.connect_to(connection)
         wait_idle(qtbot, window)
         return window
 

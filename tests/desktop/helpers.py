@@ -17,7 +17,7 @@ Handler = Callable[[QWidget], None]
 
 def wait_idle(qtbot, window: MainWindow) -> None:  # noqa: ANN001
     """Wait until no worker runs and every result has been delivered to the GUI thread."""
-    qtbot.waitUntil(lambda: window.controller.pool.active_count == 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.connection.pool.active_count == 0, timeout=WAIT_MS)
 
 
 @contextmanager

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from desktop.api_client import ApiClient, ApiClientError, StreamDelta, StreamDone, StreamStart
+from desktop.api_client import ApiClient
+from desktop.api_types import ApiClientError, StreamDelta, StreamDone, StreamStart
 
 
 @pytest.fixture
@@ -29,13 +30,13 @@ def _wait_for(condition, timeout: float = 15.0) -> None:  # noqa: ANN001
 def _messages(client: ApiClient, chat_id: str) -> int:
     """How many messages the server has stored for the chat (0 while it does not exist)."""
     try:
-        return len(client.get_chat(chat_id)["messages"])
+        return len(client.get_chat(chat_id).messages)
     except ApiClientError:
         return 0
 
 
 def test_me_names_the_user_and_records_the_rate_limit(client: ApiClient) -> None:
-    assert client.me()["username"] == "admin"
+    assert client.me().username == "admin"
     assert client.rate_limit is not None and client.rate_limit.remaining >= 0
 
 
@@ -57,9 +58,9 @@ def test_stream_yields_start_deltas_and_done(client: ApiClient, fake_ollama) -> 
     assert isinstance(events[0], StreamStart) and events[0].chat_id == "streamed"
     assert [e.content for e in events if isinstance(e, StreamDelta)] == ["Hel", "lo", "!"]
     assert isinstance(events[-1], StreamDone) and events[-1].finish_reason == "stop"
-    assert events[-1].usage["completion_tokens"] == 3
-    history = client.get_chat("streamed")["messages"]
-    assert [m["role"] for m in history][-2:] == ["user", "assistant"]
+    assert events[-1].usage.completion_tokens == 3
+    history = client.get_chat("streamed").messages
+    assert [m.role for m in history][-2:] == ["user", "assistant"]
 
 
 def test_deltas_arrive_while_the_reply_is_still_streaming(client: ApiClient, fake_ollama) -> None:  # noqa: ANN001
@@ -88,8 +89,8 @@ def test_cancel_from_another_thread_ends_the_stream_and_keeps_the_partial_reply(
                 threading.Thread(target=stream.cancel).start()
     assert 3 <= len(deltas) < 50
     _wait_for(lambda: _messages(client, "cancelled") >= 2)
-    reply = client.get_chat("cancelled")["messages"][-1]
-    assert reply["finish_reason"] == "cancelled" and reply["content"].startswith("t0 t1 t2")
+    reply = client.get_chat("cancelled").messages[-1]
+    assert reply.finish_reason == "cancelled" and reply.content.startswith("t0 t1 t2")
 
 
 def test_an_in_band_stream_error_raises(client: ApiClient, fake_ollama) -> None:  # noqa: ANN001
@@ -108,10 +109,10 @@ def test_an_invalid_chat_id_is_a_validation_error(client: ApiClient) -> None:
 def test_chats_can_be_listed_searched_renamed_exported_and_deleted(client: ApiClient) -> None:
     client.chat("about penguins", chat_id="one")
     client.chat("about tigers", chat_id="two")
-    assert [c["id"] for c in client.list_chats()] == ["two", "one"]
-    assert [c["id"] for c in client.list_chats(q="penguins")] == ["one"]
+    assert [c.id for c in client.list_chats()] == ["two", "one"]
+    assert [c.id for c in client.list_chats(q="penguins")] == ["one"]
     client.rename_chat("one", "Birds")
-    assert client.get_chat("one")["title"] == "Birds"
+    assert client.get_chat("one").title == "Birds"
     markdown = client.export_chat("one", "markdown")
     assert b"penguins" in markdown.content and markdown.filename
     assert b"penguins" in client.export_chat("one", "json").content
@@ -123,43 +124,43 @@ def test_chats_can_be_listed_searched_renamed_exported_and_deleted(client: ApiCl
 
 def test_prompts_can_be_created_updated_activated_and_deleted(client: ApiClient) -> None:
     created = client.create_prompt("Pirate", "Talk like a pirate.", "Arr")
-    prompt_id = created["prompt_id"]
+    prompt_id = created.id
     client.update_prompt(prompt_id, content="Talk like a polite pirate.")
     client.activate_prompt(prompt_id)
     active = client.active_prompt()
-    assert (active["prompt_id"], active["prompt"]) == (prompt_id, "Talk like a polite pirate.")
-    assert {p["id"]: p["is_active"] for p in client.list_prompts()}[prompt_id]
+    assert (active.prompt_id, active.prompt) == (prompt_id, "Talk like a polite pirate.")
+    assert {p.id: p.is_active for p in client.list_prompts()}[prompt_id]
     client.delete_prompt(prompt_id)
-    assert prompt_id not in {p["id"] for p in client.list_prompts()}
+    assert prompt_id not in {p.id for p in client.list_prompts()}
 
 
 def test_keys_can_be_created_and_revoked(client: ApiClient, live_server) -> None:  # noqa: ANN001
     created = client.create_key("laptop")
-    second = ApiClient(live_server.url, created["api_key"])
-    assert second.me()["username"] == "admin"
-    client.revoke_key(created["key"]["prefix"])
+    second = ApiClient(live_server.url, created.api_key)
+    assert second.me().username == "admin"
+    client.revoke_key(created.key.prefix)
     with pytest.raises(ApiClientError):
         second.me()
-    assert any(k["prefix"] == created["key"]["prefix"] for k in client.list_keys())
+    assert any(k.prefix == created.key.prefix for k in client.list_keys())
 
 
 def test_health_needs_no_key(live_server) -> None:  # noqa: ANN001
-    assert ApiClient(live_server.url, "").health()["status"] in ("ok", "degraded")
+    assert ApiClient(live_server.url, "").health().status in ("ok", "degraded")
 
 
 def test_the_active_prompt_text_can_be_replaced(client: ApiClient) -> None:
     client.set_active_prompt_content("Answer in French.")
-    assert client.active_prompt()["prompt"] == "Answer in French."
+    assert client.active_prompt().prompt == "Answer in French."
 
 
 def test_an_admin_manages_users(client: ApiClient, live_server) -> None:  # noqa: ANN001
     created = client.create_user("bob", rate_limit_per_hour=50)
-    bob = ApiClient(live_server.url, created["api_key"])
-    assert bob.me()["username"] == "bob"
+    bob = ApiClient(live_server.url, created.api_key)
+    assert bob.me().username == "bob"
     client.update_user("bob", is_active=False)
     with pytest.raises(ApiClientError) as caught:
         bob.me()
     assert caught.value.status == 401
-    assert "bob" in {u["username"] for u in client.list_users()}
+    assert "bob" in {u.username for u in client.list_users()}
     client.delete_user("bob")
-    assert "bob" not in {u["username"] for u in client.list_users()}
+    assert "bob" not in {u.username for u in client.list_users()}

@@ -30,12 +30,12 @@ def _send(qtbot, window: MainWindow, text: str) -> None:  # noqa: ANN001
 
 
 def _last(window: MainWindow) -> str:
-    messages = window.controller.messages
+    messages = window.session.messages
     return messages.message(messages.rowCount() - 1).content
 
 
 def _titles(window: MainWindow) -> list[str]:
-    chats = window.controller.chats
+    chats = window.session.chats
     return [chats.chat(row).title for row in range(chats.rowCount())]
 
 
@@ -54,11 +54,11 @@ def test_a_reply_streams_in_live_and_the_status_bar_shows_its_tokens(
     fake_ollama.tokens = ["Hello", " from", " the", " model", "."]
     fake_ollama.token_delay = 0.1
     seen: list[str] = []
-    window.controller.messages.dataChanged.connect(lambda *args: seen.append(_last(window)))
+    window.session.messages.dataChanged.connect(lambda *args: seen.append(_last(window)))
     _send(qtbot, window, "Hi there")
     assert window.composer.button.text() == "Stop"
     assert window.composer.text() == ""
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
     partials = [text for text in dict.fromkeys(seen) if text and text != "Hello from the model."]
     assert len(partials) >= 2 and all("Hello from the model.".startswith(p) for p in partials)
     assert _last(window) == "Hello from the model."
@@ -68,8 +68,8 @@ def test_a_reply_streams_in_live_and_the_status_bar_shows_its_tokens(
     assert "Requests left" in window.status.rate_label.text()
     wait_idle(qtbot, window)
     assert _titles(window)[0]  # the new chat is listed, newest first
-    qtmodeltester.check(window.controller.messages)
-    qtmodeltester.check(window.controller.chats)
+    qtmodeltester.check(window.session.messages)
+    qtmodeltester.check(window.session.chats)
 
 
 def test_shift_enter_adds_a_line_instead_of_sending(qtbot, window: MainWindow) -> None:  # noqa: ANN001
@@ -77,7 +77,7 @@ def test_shift_enter_adds_a_line_instead_of_sending(qtbot, window: MainWindow) -
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClicks(window.composer.edit, "line two")
     assert window.composer.text() == "line one\nline two"
-    assert window.controller.messages.rowCount() == 0
+    assert window.session.messages.rowCount() == 0
 
 
 def test_stop_keeps_the_partial_reply_marked_as_stopped(
@@ -91,19 +91,19 @@ def test_stop_keeps_the_partial_reply_marked_as_stopped(
     _send(qtbot, window, "Count slowly")
     qtbot.waitUntil(lambda: len(_last(window).split()) >= 3, timeout=WAIT_MS)
     qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)
-    assert window.composer.button.text() == "Send" and not window.controller.busy
-    messages = window.controller.messages
+    assert window.composer.button.text() == "Send" and not window.session.busy
+    messages = window.session.messages
     last = messages.index(messages.rowCount() - 1)
     assert last.data(FINISH_ROLE) == "cancelled"
     assert "stopped" in window.transcript.toPlainText()
     partial = _last(window)
     wait_idle(qtbot, window)
     assert _last(window) == partial  # nothing arrived after Stop
-    chat_id = window.controller.current_chat_id or ""
+    chat_id = window.session.current_chat_id or ""
 
     def stored() -> bool:
         try:
-            return api.get_chat(chat_id)["messages"][-1].get("finish_reason") == "cancelled"
+            return api.get_chat(chat_id).messages[-1].finish_reason == "cancelled"
         except ApiClientError:
             return False
 
@@ -122,19 +122,19 @@ def test_a_stopped_reply_reloads_from_the_server_still_marked(
     _send(qtbot, window, "Go on")
     qtbot.waitUntil(lambda: len(_last(window).split()) >= 2, timeout=WAIT_MS)
     qtbot.keyClick(window, Qt.Key.Key_Escape)  # Stop Reply
-    assert not window.controller.busy
-    chat_id = window.controller.current_chat_id or ""
+    assert not window.session.busy
+    chat_id = window.session.current_chat_id or ""
     qtbot.waitUntil(lambda: len(api.list_chats()) == 1, timeout=WAIT_MS)
     qtbot.waitUntil(
-        lambda: api.get_chat(chat_id)["messages"][-1].get("finish_reason") == "cancelled",
+        lambda: api.get_chat(chat_id).messages[-1].finish_reason == "cancelled",
         timeout=WAIT_MS,
     )
     qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    assert window.controller.messages.rowCount() == 0
+    assert window.session.messages.rowCount() == 0
     wait_idle(qtbot, window)
     _click_chat(qtbot, window, _titles(window)[0])
     wait_idle(qtbot, window)
-    assert window.controller.messages.index(2).data(FINISH_ROLE) == "cancelled"
+    assert window.session.messages.index(2).data(FINISH_ROLE) == "cancelled"
     assert "stopped" in window.transcript.toPlainText()
 
 
@@ -156,11 +156,11 @@ def test_chats_are_listed_newest_first_and_open_on_click(
     chats_window: MainWindow,  # noqa: ANN001
 ) -> None:
     window = chats_window
-    ids = [window.controller.chats.chat(r).id for r in range(2)]
+    ids = [window.session.chats.chat(r).id for r in range(2)]
     assert ids == ["tigers", "penguins"]
     _click_chat(qtbot, window, _titles(window)[1])
     wait_idle(qtbot, window)
-    assert window.controller.current_chat_id == "penguins"
+    assert window.session.current_chat_id == "penguins"
     assert "Tell me about penguins" in window.transcript.toPlainText()
 
 
@@ -169,18 +169,18 @@ def test_new_chat_clears_the_conversation(qtbot, chats_window: MainWindow) -> No
     _click_chat(qtbot, window, _titles(window)[0])
     wait_idle(qtbot, window)
     qtbot.mouseClick(window.sidebar.new_button, Qt.MouseButton.LeftButton)
-    assert window.controller.current_chat_id is None
-    assert window.controller.messages.rowCount() == 0
+    assert window.session.current_chat_id is None
+    assert window.session.messages.rowCount() == 0
     assert not window.sidebar.list.currentIndex().isValid()
 
 
 def test_search_filters_the_list_by_message_text(qtbot, chats_window: MainWindow) -> None:  # noqa: ANN001
     window = chats_window
     qtbot.keyClicks(window.sidebar.search, "penguin")
-    qtbot.waitUntil(lambda: window.controller.chats.rowCount() == 1, timeout=WAIT_MS)
-    assert window.controller.chats.chat(0).id == "penguins"
+    qtbot.waitUntil(lambda: window.session.chats.rowCount() == 1, timeout=WAIT_MS)
+    assert window.session.chats.chat(0).id == "penguins"
     window.sidebar.search.clear()
-    qtbot.waitUntil(lambda: window.controller.chats.rowCount() == 2, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.session.chats.rowCount() == 2, timeout=WAIT_MS)
 
 
 def test_f2_renames_the_chat_in_place(
@@ -198,7 +198,7 @@ def test_f2_renames_the_chat_in_place(
     qtbot.keyClicks(editor, "Birds of the south")
     qtbot.keyClick(editor, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: "Birds of the south" in _titles(window), timeout=WAIT_MS)
-    assert api.get_chat("penguins")["title"] == "Birds of the south"
+    assert api.get_chat("penguins").title == "Birds of the south"
     assert window.windowTitle().startswith("Birds of the south")
 
 
@@ -219,8 +219,8 @@ def test_delete_asks_first_then_removes_the_chat_and_opens_the_next(
         qtbot.keyClick(window.sidebar.list, Qt.Key.Key_Delete)
     qtbot.waitUntil(lambda: len(_titles(window)) == 1, timeout=WAIT_MS)
     wait_idle(qtbot, window)
-    assert [c["id"] for c in api.list_chats()] == ["penguins"]
-    assert window.controller.current_chat_id == "penguins"  # the next chat opens
+    assert [c.id for c in api.list_chats()] == ["penguins"]
+    assert window.session.current_chat_id == "penguins"  # the next chat opens
     assert "Tell me about penguins" in window.transcript.toPlainText()
 
 
@@ -264,7 +264,7 @@ def test_models_come_from_the_server_and_the_pick_is_used(
     qtbot.mouseClick(combo.view().viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.status.model_label.text() == f"Model: {fake_ollama.models[1]}"
     _send(qtbot, window, "Which model?")
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
     assert fake_ollama.requests[-1].json["model"] == fake_ollama.models[1]
 
 
@@ -293,7 +293,7 @@ def test_export_saves_the_servers_file(
     wait_idle(qtbot, window)
     target = tmp_path / f"export.{fmt}"
     with answering(_save_as(target)):
-        window.export_actions[fmt].trigger()
+        window.menu.export[fmt].trigger()
     qtbot.waitUntil(target.exists, timeout=WAIT_MS)
     wait_idle(qtbot, window)
     assert marker in target.read_text(encoding="utf-8")
@@ -326,7 +326,7 @@ def test_a_long_chat_shows_its_latest_messages_and_more_on_request(
     _click_chat(qtbot, window, _titles(window)[0])
     wait_idle(qtbot, window)
     transcript = window.transcript
-    hidden = window.controller.messages.rowCount() - transcript.WINDOW
+    hidden = window.session.messages.rowCount() - transcript.WINDOW
     assert f"Show {hidden} earlier messages" in transcript.toPlainText()
     assert "question 20" in transcript.toPlainText()
     assert "question 0\n" not in transcript.toPlainText()

@@ -80,13 +80,13 @@ def test_a_rejected_key_leads_to_settings_where_the_connection_is_fixed(
 @pytest.mark.parametrize("app_overrides", [{"CHAT_RATE_LIMIT": "1/minute"}])
 def test_rate_limited_shows_the_wait_from_retry_after(qtbot, window: MainWindow) -> None:  # noqa: ANN001
     _send(qtbot, window, "first")
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
     text = _banner_after_send(qtbot, window, "second")
     assert "too many requests. Try again in" in text and text.endswith(" s.")
     assert window.banner.info is not None and (window.banner.info.retry_after or 0) > 0
     assert window.composer.button.text() == "Send"
-    assert window.controller.messages.rowCount() == 2  # the first turn only
-    assert window.controller.messages.message(0).content == "first"
+    assert window.session.messages.rowCount() == 2  # the first turn only
+    assert window.session.messages.message(0).content == "first"
 
 
 @pytest.mark.parametrize("app_overrides", [{"OLLAMA_HOST": DEAD_OLLAMA}])
@@ -97,11 +97,11 @@ def test_provider_down_shows_a_banner_and_retry_sends_again(
 ) -> None:
     text = _banner_after_send(qtbot, window, "Are you there?")
     assert "model provider is not reachable" in text
-    assert window.controller.messages.rowCount() == 0  # nothing was stored
+    assert window.session.messages.rowCount() == 0  # nothing was stored
     qtbot.mouseClick(window.banner.retry_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(window.banner.isVisible, timeout=WAIT_MS)
     wait_idle(qtbot, window)
-    assert window.controller.messages.rowCount() == 0
+    assert window.session.messages.rowCount() == 0
 
 
 @pytest.mark.parametrize("app_overrides", [{"LLM_TIMEOUT": 0.5}])
@@ -117,7 +117,7 @@ def test_an_invalid_message_shows_the_validation_error(qtbot, window: MainWindow
     text = _banner_after_send(qtbot, window, "x" * 40)
     assert window.banner.info is not None and window.banner.info.kind == "invalid"
     assert "message" in text
-    assert window.controller.messages.rowCount() == 0
+    assert window.session.messages.rowCount() == 0
 
 
 def test_retry_after_a_provider_failure_succeeds_once_it_is_back(
@@ -130,9 +130,9 @@ def test_retry_after_a_provider_failure_succeeds_once_it_is_back(
     fake_ollama.error_after = None
     qtbot.mouseClick(window.banner.retry_button, Qt.MouseButton.LeftButton)
     assert not window.banner.isVisible()
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
     wait_idle(qtbot, window)
-    messages = window.controller.messages
+    messages = window.session.messages
     assert [messages.message(r).content for r in range(messages.rowCount())][-2:] == [
         "Try this",
         "Hello world!",
@@ -146,8 +146,8 @@ def test_an_unexpected_error_in_a_worker_is_shown_and_logged(
     caplog: pytest.LogCaptureFixture,  # noqa: ANN001
 ) -> None:
     _send(qtbot, window, "Something to export")
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
-    window.controller.export_chat("markdown", tmp_path / "missing-folder" / "chat.md")
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
+    window.session.export_chat("markdown", tmp_path / "missing-folder" / "chat.md")
     qtbot.waitUntil(window.banner.isVisible, timeout=WAIT_MS)
     assert "unexpected error (FileNotFoundError" in window.banner.label.text()
     assert any(

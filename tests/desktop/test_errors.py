@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.api_client import ApiClientError
+from desktop.api_types import ApiClientError
 from desktop.errors import describe_error
 
 

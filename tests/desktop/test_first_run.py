@@ -136,22 +136,22 @@ def test_local_mode_runs_an_embedded_server_until_the_window_closes(
     settings.set_connection(Connection("local"))
     window = MainWindow(settings, themes)
     window.show()
-    window.controller.connect_to(Connection("local", api_key=settings.local_api_key()))
+    window.connection.connect_to(Connection("local", api_key=settings.local_api_key()))
     qtbot.waitUntil(
         lambda: window.status.connection_label.property("state") == "connected", timeout=WAIT_MS
     )
     wait_idle(qtbot, window)
     assert "local server" in window.status.connection_label.text()
-    server = window.controller.local_server
+    server = window.connection.local_server
     assert server is not None and server.url.startswith("http://127.0.0.1:")
     assert (tmp_path / "data" / "chatapp.db").exists()
     qtbot.keyClicks(window.composer.edit, "Hello, local")
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: not window.controller.busy, timeout=WAIT_MS)
-    messages = window.controller.messages
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=WAIT_MS)
+    messages = window.session.messages
     assert messages.message(messages.rowCount() - 1).content == "Hello world!"
     url = server.url
     close_window(window)
-    assert window.controller.local_server is None
+    assert window.connection.local_server is None
     with pytest.raises(requests.ConnectionError):
         requests.get(url + "/health", timeout=2)

@@ -7,17 +7,9 @@ import logging
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.models import (
-    ACTIVE_ROLE,
-    ID_ROLE,
-    ChatListModel,
-    ChatSummary,
-    Message,
-    MessageModel,
-    Prompt,
-    PromptModel,
-    TokenBuffer,
-)
+from desktop.api_types import ChatSummary, Prompt
+from desktop.message_model import Message, MessageModel, TokenBuffer
+from desktop.models import ACTIVE_ROLE, ID_ROLE, ChatListModel, PromptModel
 from desktop.workers import WorkerPool
 from tests.desktop.helpers import WAIT_MS
 

@@ -66,8 +66,8 @@ def test_a_new_prompt_is_created_and_selected(
     assert "Pirate" in _names(library)
     assert library.list.currentIndex().data() == "Pirate"
     assert not library.is_dirty()
-    saved = api.get_prompt(library.editing_id() or "")["prompt"]
-    assert (saved["content"], saved["description"]) == ("Talk like a pirate.", "For testing")
+    saved = api.get_prompt(library.editing_id() or "")
+    assert (saved.content, saved.description) == ("Talk like a pirate.", "For testing")
 
 
 def test_an_edit_is_saved_to_the_server(
@@ -81,7 +81,7 @@ def test_an_edit_is_saved_to_the_server(
     assert library.state_label.text() == "Unsaved changes."
     qtbot.mouseClick(library.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not library.is_dirty(), timeout=WAIT_MS)
-    assert api.get_prompt("code-assistant")["prompt"]["content"] == "Answer with code only."
+    assert api.get_prompt("code-assistant").content == "Answer with code only."
 
 
 def test_activating_a_prompt_marks_it_and_updates_the_picker(
@@ -97,7 +97,7 @@ def test_activating_a_prompt_marks_it_and_updates_the_picker(
     )
     assert library.list.currentIndex().data(Qt.ItemDataRole.FontRole).bold()
     assert not library.activate_button.isEnabled()
-    assert api.active_prompt()["prompt_id"] == "research-assistant"
+    assert api.active_prompt().prompt_id == "research-assistant"
 
 
 def test_the_main_window_picker_activates_a_prompt(
@@ -110,7 +110,7 @@ def test_the_main_window_picker_activates_a_prompt(
     view = combo.view()
     rect = view.visualRect(combo.model().index(combo.findText("Code Assistant"), 0))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: api.active_prompt()["prompt_id"] == "code-assistant", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: api.active_prompt().prompt_id == "code-assistant", timeout=WAIT_MS)
     wait_idle(qtbot, window)
     assert combo.currentText() == "Code Assistant"
 
@@ -154,7 +154,7 @@ def test_discard_drops_the_edits_and_switches(
     with answering(click(Button.Discard)):
         _click_prompt(qtbot, library, "Code Assistant")
     assert library.editing_id() == "code-assistant" and not library.is_dirty()
-    assert "(edited)" not in api.get_prompt("default")["prompt"]["description"]
+    assert "(edited)" not in api.get_prompt("default").description
 
 
 def test_save_in_the_guard_saves_then_switches(
@@ -167,7 +167,7 @@ def test_save_in_the_guard_saves_then_switches(
     with answering(click(Button.Save)):
         _click_prompt(qtbot, library, "Code Assistant")
     qtbot.waitUntil(lambda: library.editing_id() == "code-assistant", timeout=WAIT_MS)
-    assert api.get_prompt("default")["prompt"]["description"].endswith(" (kept)")
+    assert api.get_prompt("default").description.endswith(" (kept)")
 
 
 def test_closing_with_unsaved_edits_asks_first(

@@ -31,10 +31,10 @@ def test_the_look_and_the_window_state_survive_a_restart(
         pos=view.visualRect(view.model().index(0, 0)).center(),
     )
     wait_idle(qtbot, window)
-    dark = next(a for a in window.theme_group.actions() if a.data() == "dark")
+    dark = next(a for a in window.menu.theme_group.actions() if a.data() == "dark")
     dark.trigger()
     assert is_dark(QGuiApplication.palette())
-    window.bigger_action.trigger()
+    window.menu.bigger.trigger()
     window.resize(760, 520)  # within the offscreen screen (800 x 600)
     window.splitter.setSizes([250, 470])
     close_window(window)
@@ -43,8 +43,8 @@ def test_the_look_and_the_window_state_survive_a_restart(
     assert restarted.theme == "dark" and restarted.font_size > 0
     assert restarted.last_chat_id == "remembered"
     again = open_window(restarted)
-    qtbot.waitUntil(lambda: again.controller.messages.rowCount() > 0, timeout=WAIT_MS)
-    assert again.controller.current_chat_id == "remembered"
+    qtbot.waitUntil(lambda: again.session.messages.rowCount() > 0, timeout=WAIT_MS)
+    assert again.session.current_chat_id == "remembered"
     assert again.sidebar.list.currentIndex().row() == 0
     assert (again.width(), again.height()) == (760, 520)
     assert again.splitter.sizes()[0] == 250

@@ -1,0 +1,7 @@
+"""The controllers: one per concern, each turning the window's intents into API jobs."""
+
+from desktop.controllers.chat_session import ChatSessionController
+from desktop.controllers.connection import ConnectionController
+from desktop.controllers.prompt_library import PromptLibraryController
+
+__all__ = ["ChatSessionController", "ConnectionController", "PromptLibraryController"]

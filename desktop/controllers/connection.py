@@ -1,0 +1,94 @@
+"""The connection: the API client (or the local server behind it), its state and its failures."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.api_client import ApiClient
+from desktop.api_types import Me
+from desktop.errors import ErrorInfo
+from desktop.jobs import ApiJobs, Job, Work
+from desktop.local_server import LocalServer
+from desktop.settings import Connection, Settings, ollama_host
+from desktop.workers import WorkerPool
+
+
+class ConnectionController(QObject):
+    """Owns the workers and the client; tells the other controllers when to load or forget."""
+
+    connection_state = Signal(str, str)  # "connecting" | "connected" | "offline", description
+    error = Signal(object)  # ErrorInfo
+    rate_limit_changed = Signal(object)  # RateLimit
+    reload_requested = Signal()  # a client is ready: load everything the window shows
+    dropped = Signal()  # the client is going: forget everything it loaded
+
+    def __init__(self, settings: Settings, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.pool = WorkerPool(parent=self)
+        self.jobs = ApiJobs(self.pool, self)
+        self.jobs.failed.connect(self._on_failed)
+        self.jobs.rate_limit_changed.connect(self.rate_limit_changed)
+        self.local_server: LocalServer | None = None
+        self._where = ""
+
+    def retry(self) -> None:
+        self.jobs.retry()
+
+    def _on_failed(self, info: ErrorInfo) -> None:
+        if info.kind == "offline":
+            self.connection_state.emit("offline", "Offline")
+        self.error.emit(info)
+
+    def connect_to(self, connection: Connection) -> None:
+        """Drop any current connection and start the new one (the local server off-thread)."""
+        if connection.mode == "remote":
+            self._disconnect()
+            self._attach(connection.url, connection.api_key)
+            return
+        key = connection.api_key
+        self.jobs.start(
+            lambda: self._start_local(key),
+            lambda started: self._attach(started[0], key, started[1]),
+            "Starting the local server",
+        )
+
+    def _start_local(self, key: str) -> Work:
+        """A fresh local server on each attempt, started off the GUI thread."""
+        self._disconnect()
+        self.connection_state.emit("connecting", "Starting the local server…")
+        server = LocalServer(self.settings.data_dir(), key, ollama_host())
+        return lambda worker: (server.start(), server)
+
+    def _attach(self, url: str, key: str, server: LocalServer | None = None) -> None:
+        self.local_server = server
+        self.jobs.client = ApiClient(url, key)
+        self._where = url if server is None else "local server"
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Check the key and load everything the window shows."""
+        self.jobs.run_planned(self._check_key, self._on_me, "Connecting", latest="me")
+        self.reload_requested.emit()
+
+    def _check_key(self) -> Job:
+        self.connection_state.emit("connecting", f"Connecting to {self._where}…")
+        return lambda client, worker: client.me()
+
+    def _on_me(self, me: Me) -> None:
+        self.connection_state.emit("connected", f"{me.username} @ {self._where}")
+
+    def _disconnect(self) -> None:
+        self.dropped.emit()
+        if self.jobs.client is not None:
+            self.jobs.client.close()
+            self.jobs.client = None
+        if self.local_server is not None:
+            self.local_server.stop()
+            self.local_server = None
+
+    def shutdown(self) -> None:
+        """Cancel and wait for every worker, then stop the local server: called on quit."""
+        self.dropped.emit()
+        self.pool.shutdown()
+        self._disconnect()
