@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from chatapp.app import create_app
 from chatapp.errors import ApiError
 from chatapp.schemas.users import CreateUser
+from chatapp.serve import WORKER_CLASSES
 from chatapp.services import keys, users
 
 
@@ -23,11 +24,23 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--worker-class", default="gevent", show_default=True, type=click.Choice(WORKER_CLASSES)
+)
+@click.option(
+    "--worker-connections", default=1000, show_default=True, type=click.IntRange(1, 100_000),
+    help="Open connections per gevent worker.",
+)  # fmt: skip
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+    help="Threads per gthread worker.",
+)  # fmt: skip
 @with_appcontext
-def serve(host: str, port: int, workers: int, threads: int) -> None:
-    """Apply pending migrations once, then serve with gunicorn (gthread workers)."""
-    from chatapp.serve import gunicorn_options, run_gunicorn
+def serve(
+    host: str, port: int, workers: int, worker_class: str, worker_connections: int, threads: int
+) -> None:
+    """Apply pending migrations once, then serve with gunicorn (gevent workers by default)."""
+    from chatapp.serve import exec_server, gunicorn_options
     from chatapp.startup import prepare
 
     app = current_app._get_current_object()
@@ -35,7 +48,10 @@ def serve(host: str, port: int, workers: int, threads: int) -> None:
     if admin_key:
         click.echo("Created user 'admin'. Its API key is shown this once; keep it safe:")
         click.echo(admin_key)
-    run_gunicorn(gunicorn_options(host, port, workers, threads, app.config["LLM_TIMEOUT"]))
+    options = gunicorn_options(
+        host, port, workers, worker_class, threads, worker_connections, app.config["LLM_TIMEOUT"]
+    )
+    exec_server(options)
 
 
 @main.group("users")

@@ -51,6 +51,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "LOG_LEVEL": ("INFO", str),
     "LOG_FORMAT": ("text", str),
     "DB_POOL_SIZE": (20, int),
+    "DB_POOL_TIMEOUT": (5.0, float),
     "STREAM_PING_SECONDS": (15.0, float),
     "HEALTH_CACHE_SECONDS": (5.0, float),
 }
@@ -123,8 +124,14 @@ def _derived(values: Mapping[str, Any]) -> dict[str, Any]:
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
     engine_options: dict[str, Any] = {"pool_pre_ping": True}
     if not in_memory:
-        # At least as many connections as gunicorn threads, so no thread waits on the pool.
-        engine_options.update(pool_size=values["DB_POOL_SIZE"], max_overflow=10, pool_timeout=10)
+        # A turn holds a connection only around its reads and its one write, never while the
+        # provider answers, so a pool of DB_POOL_SIZE serves hundreds of greenlets; past
+        # DB_POOL_TIMEOUT a request gives up with 503 rather than queue without end.
+        engine_options.update(
+            pool_size=values["DB_POOL_SIZE"],
+            max_overflow=10,
+            pool_timeout=values["DB_POOL_TIMEOUT"],
+        )
     return {
         "SQLALCHEMY_ENGINE_OPTIONS": {
             **engine_options,

@@ -109,6 +109,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture
+def empty_postgres_url(postgres_url: str | None) -> str:
+    """An empty, migrated PostgreSQL database, for the tests that are about PostgreSQL alone."""
+    if postgres_url is None:
+        pytest.skip("PostgreSQL is unavailable (see the warning above)")
+    _truncate(postgres_url)
+    return postgres_url
+
+
 def _truncate(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as connection:

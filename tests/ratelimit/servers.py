@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,15 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 
-CHATAPP = str(Path(sys.executable).parent / "chatapp")
+from tests.servers import free_port
+
 REDIS_SERVER = shutil.which("redis-server")
 LIMIT, REQUESTS, CLIENT_THREADS = 40, 80, 16
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextmanager
@@ -43,58 +36,10 @@ def dead_engine_url(backend: str, port: int) -> str:
     return f"postgresql+psycopg2://chatapp@127.0.0.1:{port}/chatapp?connect_timeout=3"
 
 
-def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
-    result = subprocess.run(
-        [CHATAPP, *args], env={**os.environ, **env}, cwd=cwd, capture_output=True, text=True,
-        timeout=120, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def create_user(env: dict[str, str], cwd: Path, username: str) -> str:
-    """`chatapp users create`: the new key is the last line of its output."""
-    return run_cli(env, cwd, "users", "create", username).strip().splitlines()[-1]
-
-
 def served_env(**settings: str) -> dict[str, str]:
     """The environment of a served app limited to LIMIT requests per hour."""
     return {"RATE_LIMIT_PER_HOUR": str(LIMIT), "LOG_LEVEL": "WARNING",
             "LEGACY_IMPORT_ON_START": "false", **settings}  # fmt: skip
-
-
-@contextmanager
-def chatapp_server(env: dict[str, str], cwd: Path, workers: int, threads: int) -> Iterator[str]:
-    """`chatapp serve` as a subprocess on a free port; yields its base URL."""
-    port = free_port()
-    command = [CHATAPP, "serve", "--port", str(port), "--workers", str(workers),
-               "--threads", str(threads)]  # fmt: skip
-    log_path = cwd / f"serve-{port}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url, process, log_path)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
-def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"chatapp serve exited early:\n{log_path.read_text()}")
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"chatapp serve did not come up:\n{log_path.read_text()}")
 
 
 def fire(url: str, key: str) -> Counter:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ratelimit.servers import LIMIT, REQUESTS, chatapp_server, create_user, fire, served_env
+from tests.ratelimit.servers import LIMIT, REQUESTS, fire, served_env
+from tests.servers import chatapp_server, create_user
 
 pytestmark = pytest.mark.slow
 

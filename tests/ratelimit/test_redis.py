@@ -6,7 +6,8 @@ import pytest
 import redis
 
 from tests.ratelimit.conftest import counted_rows
-from tests.ratelimit.servers import LIMIT, REQUESTS, chatapp_server, create_user, fire, served_env
+from tests.ratelimit.servers import LIMIT, REQUESTS, fire, served_env
+from tests.servers import chatapp_server, create_user
 
 
 @pytest.fixture

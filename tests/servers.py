@@ -1,0 +1,74 @@
+"""`chatapp serve` as a real subprocess for the tests that need gunicorn, and its CLI."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+CHATAPP = str(Path(sys.executable).parent / "chatapp")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
+    result = subprocess.run(
+        [CHATAPP, *args], env={**os.environ, **env}, cwd=cwd, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def create_user(env: dict[str, str], cwd: Path, username: str) -> str:
+    """`chatapp users create`: the new key is the last line of its output."""
+    return run_cli(env, cwd, "users", "create", username).strip().splitlines()[-1]
+
+
+@contextmanager
+def chatapp_server(
+    env: dict[str, str], cwd: Path, workers: int = 2, worker_class: str = "gevent",
+    threads: int = 8,
+) -> Iterator[str]:  # fmt: skip
+    """`chatapp serve` as a subprocess on a free port; yields its base URL."""
+    port = free_port()
+    command = [CHATAPP, "serve", "--port", str(port), "--workers", str(workers),
+               "--worker-class", worker_class, "--threads", str(threads)]  # fmt: skip
+    log_path = cwd / f"serve-{port}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for_health(url, process, log_path)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"chatapp serve exited early:\n{log_path.read_text()}")
+        try:
+            if requests.get(f"{url}/health", timeout=3).status_code in (200, 503):
+                return
+        except requests.RequestException:  # not listening yet, or still booting
+            pass
+        time.sleep(0.1)
+    pytest.fail(f"chatapp serve did not come up:\n{log_path.read_text()}")

@@ -1,0 +1,1 @@
+"""Tests of `chatapp serve` itself: worker classes, capacity, slow clients."""
