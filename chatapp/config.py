@@ -53,6 +53,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "DB_POOL_SIZE": (20, int),
     "DB_POOL_TIMEOUT": (5.0, float),
     "STREAM_PING_SECONDS": (15.0, float),
+    "MAX_STREAMS_PER_USER": (8, int),
     "HEALTH_CACHE_SECONDS": (5.0, float),
 }
 

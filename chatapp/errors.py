@@ -97,6 +97,13 @@ class ValidationFailed(ApiError):
         super().__init__(message, details)
 
 
+class RateLimited(ApiError):
+    status, code, message = 429, "rate_limited", "Rate limit exceeded"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
 class ProviderFailed(ApiError):
     status, code, message = 502, "provider_error", "The LLM provider returned an error"
 

@@ -46,9 +46,11 @@ def wants_stream(body: ChatRequest) -> bool:
     tags=["chat"],
 )
 def chat(json: ChatRequest) -> Any:
+    user, turn = current_user(), turn_request(json)
     if wants_stream(json):
-        return event_stream(chat_events(turns.stream(current_user(), turn_request(json))))
-    result = turns.reply(current_user(), turn_request(json))
+        events = ratelimit.limit_streams(user, lambda: chat_events(turns.stream(user, turn)))
+        return event_stream(events)
+    result = turns.reply(user, turn)
     return ChatResponse.of(result.chat_id, result.reply).model_dump(mode="json")
 
 

@@ -13,6 +13,7 @@ from flask import Blueprint
 
 from chatapp import ratelimit
 from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
+from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
 from chatapp.providers import Reply
 from chatapp.schemas.openai_compat import (
@@ -43,11 +44,16 @@ DONE = "data: [DONE]\n\n"
     tags=["openai"],
 )
 def chat_completions(json: ChatCompletionRequest) -> Any:
-    messages, options = json.context(), json.options()
     if json.stream:
-        events = completions.stream(messages, json.model, options)
-        return event_stream(completion_chunks(events, json.include_usage))
-    return completion(completions.complete(messages, json.model, options)).model_dump(mode="json")
+        return event_stream(ratelimit.limit_streams(current_user(), lambda: streamed(json)))
+    reply = completions.complete(json.context(), json.model, json.options())
+    return completion(reply).model_dump(mode="json")
+
+
+def streamed(body: ChatCompletionRequest) -> Iterator[str]:
+    """The answer as chunks; a failure before the provider's first chunk is raised here."""
+    events = completions.stream(body.context(), body.model, body.options())
+    return completion_chunks(events, body.include_usage)
 
 
 @bp.get("/models")

@@ -6,12 +6,14 @@ What the rest of the app uses is named here; the modules beside it are private.
 from chatapp.ratelimit.auth_failures import counting_failures
 from chatapp.ratelimit.limiter import init_app, llm_calls
 from chatapp.ratelimit.purge import purge_expired
+from chatapp.ratelimit.streams import limit_streams
 from chatapp.ratelimit.usage import LimitUsage, rate_limit_report
 
 __all__ = [
     "LimitUsage",
     "counting_failures",
     "init_app",
+    "limit_streams",
     "llm_calls",
     "purge_expired",
     "rate_limit_report",

@@ -13,6 +13,7 @@ from chatapp.extensions import db
 from chatapp.ratelimit import purge, storage  # importing storage registers its scheme
 
 GLOBAL_SCOPE = "global"  # one hourly budget per user, shared by every authenticated endpoint
+OWN_RETRY_AFTER = "own_retry_after"  # in flask.g: a Retry-After that Flask-Limiter must not raise
 LLM_SCOPE = "llm"  # one LLM budget per user, shared by POST /chat and /v1/chat/completions
 
 
@@ -77,8 +78,15 @@ llm_calls = limiter.shared_limit(
 
 
 def _retry_after_only_on_429(response: Response) -> Response:
-    """Flask-Limiter adds Retry-After to every limited response; it means "wait" only on 429s."""
-    if response.status_code < 500 and response.status_code != 429:
+    """Flask-Limiter adds Retry-After to every limited response; it means "wait" only on 429s.
+
+    A 429 of our own (a user's streams all open) keeps its own Retry-After: Flask-Limiter would
+    raise it to the reset of whichever limit it reports, which says nothing about a stream.
+    """
+    own = g.pop(OWN_RETRY_AFTER, None)
+    if own is not None:
+        response.headers["Retry-After"] = own
+    elif response.status_code < 500 and response.status_code != 429:
         response.headers.pop("Retry-After", None)
     return response
 

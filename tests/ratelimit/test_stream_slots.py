@@ -1,0 +1,160 @@
+"""MAX_STREAMS_PER_USER: a slot per open stream, given back however the stream ends, leased."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+
+from chatapp.errors import RateLimited
+from chatapp.models import User
+from chatapp.ratelimit import limit_streams
+from tests.api.chatkit import wait_for
+
+TWO_SLOTS = pytest.mark.parametrize(
+    "app_overrides", [{"MAX_STREAMS_PER_USER": 2, "STREAM_PING_SECONDS": 0.5}], indirect=True
+)
+
+
+@dataclass
+class Stream:
+    """A streamed turn on its own connection to the live server, kept open once it began."""
+
+    connection: http.client.HTTPConnection
+    sock: socket.socket  # the connection lets go of it once the response owns it
+    response: http.client.HTTPResponse
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status
+
+    def json(self) -> dict:
+        return json.loads(self.response.read())
+
+    def read_all(self) -> bytes:
+        return self.response.read()
+
+    def close(self) -> None:
+        self.sock.shutdown(socket.SHUT_RDWR)
+        self.response.close()
+        self.connection.close()
+
+
+def open_stream(server, user, chat_id: str = "c") -> Stream:
+    """A streamed turn that has sent its first bytes (its start event) and is kept open."""
+    parts = urlsplit(server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    body = json.dumps({"message": "Go on", "chat_id": chat_id, "stream": True})
+    headers = {**user.headers, "Content-Type": "application/json"}
+    connection.request("POST", "/chat", body, headers)
+    sock = connection.sock
+    stream = Stream(connection, sock, connection.getresponse())
+    if stream.status_code == 200:
+        stream.response.readline()
+    return stream
+
+
+@pytest.fixture
+def endless(fake_ollama):
+    fake_ollama.tokens = [" more"] * 2000
+    fake_ollama.token_delay = 0.01
+    return fake_ollama
+
+
+@TWO_SLOTS
+def test_a_stream_past_the_limit_gets_429_until_one_ends(live_server, make_user, endless):
+    bob = make_user("bob")
+    first, second = open_stream(live_server, bob, "a"), open_stream(live_server, bob, "b")
+    refused = open_stream(live_server, bob, "c")
+    assert (first.status_code, second.status_code, refused.status_code) == (200, 200, 429)
+    assert refused.json()["error"] == {
+        "code": "rate_limited",
+        "message": "At most 2 streams at once per user",
+    }
+    assert refused.response.headers["Retry-After"] == "5"
+    first.close()  # the client goes away: its slot is free again (noticed on the next write)
+    again = wait_for(lambda: ok_or_close(open_stream(live_server, bob, "d")))
+    for response in (second, again):
+        response.close()
+
+
+def ok_or_close(stream: Stream) -> Stream | None:
+    if stream.status_code == 200:
+        return stream
+    stream.close()
+    return None
+
+
+@TWO_SLOTS
+def test_the_limit_is_per_user(live_server, make_user, endless):
+    bob, carol = make_user("bob"), make_user("carol")
+    held = [open_stream(live_server, bob, f"b{i}") for i in range(2)]
+    other = open_stream(live_server, carol)
+    assert other.status_code == 200
+    for response in (*held, other):
+        response.close()
+
+
+@TWO_SLOTS
+def test_finished_and_failed_streams_give_their_slots_back(live_server, make_user, fake_ollama):
+    bob = make_user("bob")
+    for i in range(3):
+        finished = open_stream(live_server, bob, f"done-{i}")
+        assert b"event: done" in finished.read_all()
+    fake_ollama.fail_status = 500  # the provider fails before its first token: a 502, no stream
+    assert [open_stream(live_server, bob, f"down-{i}").status_code for i in range(3)] == [502] * 3
+
+
+@pytest.mark.parametrize(
+    "app_overrides", [{"MAX_STREAMS_PER_USER": 0, "STREAM_PING_SECONDS": 0.5}], indirect=True
+)
+def test_zero_means_no_limit(live_server, make_user, endless):
+    bob = make_user("bob")
+    held = [open_stream(live_server, bob, f"s{i}") for i in range(4)]
+    assert {response.status_code for response in held} == {200}
+    for response in held:
+        response.close()
+
+
+ONE_SHORT_LEASE = pytest.mark.parametrize(
+    "app_overrides", [{"MAX_STREAMS_PER_USER": 1, "STREAM_PING_SECONDS": 0.5}], indirect=True
+)
+
+
+def take(app, username: str, items=("x",)):
+    """A slot taken as a view takes it; the returned iterator holds it until it ends."""
+    with app.test_request_context():
+        user = User.query.filter_by(username=username).one()
+        return limit_streams(user, lambda: iter(items))
+
+
+def refused(app, username: str) -> bool:
+    try:
+        take(app, username)
+    except RateLimited:
+        return True
+    return False
+
+
+@ONE_SHORT_LEASE
+def test_a_slot_whose_holder_died_frees_itself_when_its_lease_runs_out(app, make_user):
+    make_user("bob")
+    take(app, "bob")  # never iterated nor closed: as if its worker had been killed
+    assert refused(app, "bob")
+    wait_for(lambda: not refused(app, "bob"), timeout=10)  # the lease: 4 pings, 2 s
+
+
+@ONE_SHORT_LEASE
+def test_a_live_stream_keeps_renewing_its_slot_past_its_lease(app, make_user):
+    make_user("bob")
+    held = take(app, "bob", items=range(12))
+    with app.app_context():
+        for _ in held:  # 3.6 s in all, well past the 2 s lease
+            assert refused(app, "bob")
+            time.sleep(0.3)
+    assert not refused(app, "bob")
