@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -9,7 +12,9 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -72,3 +77,51 @@ def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> Non
             pass
         time.sleep(0.1)
     pytest.fail(f"chatapp serve did not come up:\n{log_path.read_text()}")
+
+
+@dataclass
+class Stream:
+    """A streamed turn on its own connection to the live server, kept open once it began."""
+
+    connection: http.client.HTTPConnection
+    sock: socket.socket  # the connection lets go of it once the response owns it
+    response: http.client.HTTPResponse
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status
+
+    def json(self) -> dict:
+        return json.loads(self.response.read())
+
+    def read_all(self) -> bytes:
+        return self.response.read()
+
+    def close(self) -> None:
+        """Hang up for real: the server notices on its next write."""
+        with contextlib.suppress(OSError):  # the server may have closed it already
+            self.sock.shutdown(socket.SHUT_RDWR)
+        self.response.close()
+        self.connection.close()
+        self.sock.close()
+
+
+def open_chat_stream(url: str, headers: dict[str, str], chat_id: str) -> Stream:
+    """A streamed turn that has sent its first bytes (its start event) and is kept open."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    body = json.dumps({"message": "Go on", "chat_id": chat_id, "stream": True})
+    connection.request("POST", "/chat", body, {**headers, "Content-Type": "application/json"})
+    sock = connection.sock
+    stream = Stream(connection, sock, connection.getresponse())
+    if stream.status_code == 200:
+        stream.response.readline()
+    return stream
+
+
+def admitted(stream: Stream) -> Stream | None:
+    """The stream if it was let in; else None, its connection closed (for wait_for)."""
+    if stream.status_code == 200:
+        return stream
+    stream.close()
+    return None

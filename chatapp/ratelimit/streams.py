@@ -9,6 +9,7 @@ runs out; a live stream renews its lease as its events flow (pings included).
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -72,10 +73,14 @@ def limit_streams(user: Any, open_stream: Callable[[], Iterator[T]]) -> Iterator
 
 
 def _take_slot(user_id: int, limit: int, lease: int) -> StreamSlot | None:
-    """A free slot of the user's; None, to serve unlimited, when the storage fails."""
+    """A free slot of the user's; None, to serve unlimited, when the storage fails.
+
+    Slots are tried in a random order, so a user with k of n slots held finds a free one in
+    about n / (n - k) writes, not k; only a user at the limit costs n writes.
+    """
     storage = limiter.storage
     try:
-        for n in range(limit):
+        for n in random.sample(range(limit), limit):
             key = f"streams/user:{user_id}/{n}"
             if storage.incr(key, lease) == 1:  # 1: the slot was free (or its lease had run out)
                 return StreamSlot(storage, key, lease)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import http.client
-import json
-import socket
 import time
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -15,48 +10,15 @@ from chatapp.errors import RateLimited
 from chatapp.models import User
 from chatapp.ratelimit import limit_streams
 from tests.api.chatkit import wait_for
+from tests.servers import Stream, admitted, open_chat_stream
 
 TWO_SLOTS = pytest.mark.parametrize(
     "app_overrides", [{"MAX_STREAMS_PER_USER": 2, "STREAM_PING_SECONDS": 0.5}], indirect=True
 )
 
 
-@dataclass
-class Stream:
-    """A streamed turn on its own connection to the live server, kept open once it began."""
-
-    connection: http.client.HTTPConnection
-    sock: socket.socket  # the connection lets go of it once the response owns it
-    response: http.client.HTTPResponse
-
-    @property
-    def status_code(self) -> int:
-        return self.response.status
-
-    def json(self) -> dict:
-        return json.loads(self.response.read())
-
-    def read_all(self) -> bytes:
-        return self.response.read()
-
-    def close(self) -> None:
-        self.sock.shutdown(socket.SHUT_RDWR)
-        self.response.close()
-        self.connection.close()
-
-
 def open_stream(server, user, chat_id: str = "c") -> Stream:
-    """A streamed turn that has sent its first bytes (its start event) and is kept open."""
-    parts = urlsplit(server.url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    body = json.dumps({"message": "Go on", "chat_id": chat_id, "stream": True})
-    headers = {**user.headers, "Content-Type": "application/json"}
-    connection.request("POST", "/chat", body, headers)
-    sock = connection.sock
-    stream = Stream(connection, sock, connection.getresponse())
-    if stream.status_code == 200:
-        stream.response.readline()
-    return stream
+    return open_chat_stream(server.url, user.headers, chat_id)
 
 
 @pytest.fixture
@@ -77,17 +39,11 @@ def test_a_stream_past_the_limit_gets_429_until_one_ends(live_server, make_user,
         "message": "At most 2 streams at once per user",
     }
     assert refused.response.headers["Retry-After"] == "5"
+    refused.close()
     first.close()  # the client goes away: its slot is free again (noticed on the next write)
-    again = wait_for(lambda: ok_or_close(open_stream(live_server, bob, "d")))
+    again = wait_for(lambda: admitted(open_stream(live_server, bob, "d")))
     for response in (second, again):
         response.close()
-
-
-def ok_or_close(stream: Stream) -> Stream | None:
-    if stream.status_code == 200:
-        return stream
-    stream.close()
-    return None
 
 
 @TWO_SLOTS
