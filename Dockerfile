@@ -1,4 +1,4 @@
-# A small image: chatapp under gunicorn (gthread), as a non-root user.
+# A small image: chatapp under gunicorn (gevent workers), as a non-root user.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
@@ -15,4 +15,4 @@ RUN pip install . && useradd --system --create-home --uid 10001 chatapp \
 USER chatapp
 EXPOSE 8000
 # `chatapp serve` applies pending migrations once, then starts gunicorn.
-CMD ["chatapp", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2", "--threads", "8"]
+CMD ["chatapp", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
