@@ -13,9 +13,10 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
@@ -30,16 +31,16 @@ TOKENS = int(RAMP_SECONDS + HOLD_SECONDS + 5)  # one a second: every stream outl
 SLOW_CLIENTS = 500
 PROBES = 200
 AIMS_MS = {"GET /me p99 under 1,000 streams": 250.0, "GET /health p99, 500 slow clients": 500.0}
+INF = float("inf")
 LIMITS = {"RATE_LIMIT_PER_HOUR": "1000000", "CHAT_RATE_LIMIT": "1000000/minute"}
 
 
 @dataclass(frozen=True)
 class Outcome:
     streams_ok: int
-    streams_failed: int
-    stored: int
-    probe_p99_ms: float
-    probe_errors: int
+    stored: int  # chats stored by the time the scenario ended
+    me: Probes  # another user's GET /me while the streams run
+    health: Probes  # GET /health with the slow clients connected
 
 
 @contextmanager
@@ -116,23 +117,41 @@ async def one_stream(url: str, key: str, chat_id: str, deadline: float) -> bool:
     return answer.startswith(b"HTTP/1.1 200") and b"event: done" in answer
 
 
-async def probe(url: str, path: str, key: str | None, until: float, count: int) -> list[float]:
-    """Latencies of `path`, one request after another; a failure counts as infinitely slow."""
-    latencies: list[float] = []
+@dataclass
+class Probes:
+    """Latencies of one request after another; a failure counts as infinitely slow."""
+
+    latencies: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)  # by status or exception
+
+    @property
+    def p99(self) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else INF
+
+    def describe(self) -> str:
+        failed = ", ".join(f"{n} {why}" for why, n in self.failures.items()) or "none failed"
+        return f"p99 {self.p99:.0f} ms of {len(self.latencies)} ({failed})"
+
+
+async def probe(url: str, path: str, key: str | None, until: float, count: int) -> Probes:
+    probes = Probes()
     pause = max(0.0, (until - time.monotonic()) / count)
-    while time.monotonic() < until and len(latencies) < count:
+    while time.monotonic() < until and len(probes.latencies) < count:
         started = time.perf_counter()
         try:
             answer = await http_exchange(url, request_bytes("GET", path, key), 5.0)
-            ok = answer.startswith(b"HTTP/1.1 200")
-        except (OSError, TimeoutError):
-            ok = False
-        latencies.append((time.perf_counter() - started) * 1000 if ok else float("inf"))
+            failure = None if answer.startswith(b"HTTP/1.1 200") else answer[9:12].decode()
+        except (OSError, TimeoutError) as exc:
+            failure = type(exc).__name__
+        if failure:
+            probes.failures[failure] += 1
+        probes.latencies.append(INF if failure else (time.perf_counter() - started) * 1000)
         await asyncio.sleep(pause)
-    return latencies
+    return probes
 
 
-async def streams_scenario(url: str, keys: list[str], bystander: str) -> tuple[int, list[float]]:
+async def streams_scenario(url: str, keys: list[str], bystander: str) -> tuple[int, Probes]:
     """STREAMS streams started over RAMP_SECONDS; the bystander probed while they all run."""
     deadline = time.monotonic() + RAMP_SECONDS + TOKENS + 30
     tasks = []
@@ -146,7 +165,7 @@ async def streams_scenario(url: str, keys: list[str], bystander: str) -> tuple[i
     return sum(results), latencies
 
 
-async def slow_clients_scenario(url: str) -> list[float]:
+async def slow_clients_scenario(url: str) -> Probes:
     host, port = url.removeprefix("http://").split(":")
     writers = []
     for _ in range(SLOW_CLIENTS):
@@ -183,32 +202,26 @@ def stored_chats(url: str, keys: list[str]) -> int:
         )  # fmt: skip
 
 
-def p99(latencies: list[float]) -> float:
-    ordered = sorted(latencies)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] if ordered else float("inf")
-
-
-def run_worker_class(env: dict[str, str], admin_key: str, worker_class: str) -> tuple:
+def run_worker_class(env: dict[str, str], admin_key: str, worker_class: str) -> Outcome:
     with chatapp_serve(env, worker_class) as url:
         keys = make_users(url, admin_key)
         streamers, bystander = keys[:-1], keys[-1]
         ok, me = asyncio.run(streams_scenario(url, streamers, bystander))
         stored = stored_chats(url, streamers)
         health = asyncio.run(slow_clients_scenario(url))
-    streams = Outcome(ok, STREAMS - ok, stored, p99(me), sum(v == float("inf") for v in me))
-    return streams, p99(health), sum(v == float("inf") for v in health)
+    return Outcome(ok, stored, me, health)
 
 
-def report(worker_class: str, streams: Outcome, health_p99: float, health_errors: int) -> None:
+def report(worker_class: str, outcome: Outcome) -> None:
     me_aim, health_aim = AIMS_MS.values()
     print(
-        f"{worker_class:<8} {STREAMS} streams: {streams.streams_ok} done, "
-        f"{streams.streams_failed} failed, {streams.stored} stored; another user's GET /me p99 "
-        f"{streams.probe_p99_ms:.0f} ms ({streams.probe_errors} failed; aim < {me_aim:.0f})"
+        f"{worker_class:<8} {STREAMS} streams: {outcome.streams_ok} done, "
+        f"{STREAMS - outcome.streams_ok} failed, {outcome.stored} stored; another user's "
+        f"GET /me {outcome.me.describe()}; aim p99 < {me_aim:.0f} ms"
     )
     print(
-        f"{worker_class:<8} {SLOW_CLIENTS} slow-header clients: GET /health p99 "
-        f"{health_p99:.0f} ms ({health_errors} failed; aim < {health_aim:.0f})"
+        f"{worker_class:<8} {SLOW_CLIENTS} slow-header clients: GET /health "
+        f"{outcome.health.describe()}; aim p99 < {health_aim:.0f} ms"
     )
 
 
@@ -223,7 +236,7 @@ def main() -> None:
             _empty(database_url)
     print(f"\n## Capacity, one instance, 2 workers, PostgreSQL, a token a second ({TOKENS} s)")
     for worker_class, outcome in results.items():
-        report(worker_class, *outcome)
+        report(worker_class, outcome)
 
 
 def _empty(database_url: str) -> None:
