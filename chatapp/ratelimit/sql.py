@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +18,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import asyncpg
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
@@ -143,6 +145,44 @@ def acquire(dialect: str) -> Any:
         _previous_count().label("previous"),
     )
 
+
+class Prepared:
+    """A statement run on every hit; PostgreSQL plans it once per connection, not each time.
+
+    PostgreSQL plans a statement whenever it receives its text, and planning the sliding-window
+    upsert costs it more than running it. So on PostgreSQL the statement is prepared on its
+    first use on a connection (`PREPARE`, which outlives transactions) and then sent as
+    `EXECUTE` with its parameters. Other databases run the statement itself.
+    """
+
+    def __init__(self, name: str, build: Any) -> None:
+        self.name = name
+        self._build = build  # dialect name -> the statement
+
+    def execute(self, connection: Connection, parameters: dict[str, Any]) -> CursorResult:
+        if connection.dialect.name != "postgresql":
+            return connection.execute(self._build(connection.dialect.name), parameters)
+        prepared = connection.info.setdefault("chatapp_prepared", set())  # cleared on reconnect
+        if self.name not in prepared:
+            connection.exec_driver_sql(f"PREPARE {self.name} AS {self._compiled}")
+            prepared.add(self.name)
+        values = self._compiled.construct_params(parameters)
+        arguments = tuple(values[name] for name in self._compiled.positiontup or ())
+        return connection.exec_driver_sql(self._execute_sql, arguments)
+
+    @cached_property
+    def _compiled(self) -> Any:
+        # asyncpg's compiler writes $1::TYPE placeholders, the form PREPARE takes.
+        return self._build("postgresql").compile(dialect=asyncpg.dialect())
+
+    @cached_property
+    def _execute_sql(self) -> str:
+        placeholders = ", ".join(["%s"] * len(self._compiled.positiontup or ()))
+        return f"EXECUTE {self.name}({placeholders})"
+
+
+INCREMENT = Prepared("chatapp_increment", increment)
+ACQUIRE = Prepared("chatapp_acquire", acquire)
 
 READ_FIXED_WINDOW = select(
     TABLE.c.count, (TABLE.c.expires_at - EpochNow()).label("seconds_left")

@@ -121,7 +121,7 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         row_key = counter_key(key)
         parameters = {"row_key": row_key, "amount": amount, "expiry": expiry, **labels(row_key)}
-        row = self._run(sql.increment(self.engine.dialect.name), parameters, write=True)
+        row = self._run(sql.INCREMENT, parameters, write=True)
         _remember(row_key, Window(row.count, row.seconds_left, read_at=time.time()))
         return row.count
 
@@ -160,7 +160,7 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
             "prefix": f"{base}/", "amount": amount, "expiry": expiry, "limit": limit,
             **labels(base),
         }  # fmt: skip
-        row = self._run(sql.acquire(self.engine.dialect.name), parameters, write=True)
+        row = self._run(sql.ACQUIRE, parameters, write=True)
         if row is None:
             return False  # the statement found no room and wrote nothing
         _remember(base, Window(row.count, row.seconds_left, row.previous or 0, time.time()))
@@ -198,7 +198,10 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
         """
         try:
             with self.engine.begin() if write else self.engine.connect() as connection:
-                result = connection.execute(statement, parameters)
+                if isinstance(statement, sql.Prepared):
+                    result = statement.execute(connection, parameters)
+                else:
+                    result = connection.execute(statement, parameters)
                 return result.first() if result.returns_rows else result.rowcount
         except SQLAlchemyError as exc:
             log.error("rate limit storage failed: %s", exc)

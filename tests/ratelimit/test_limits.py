@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from chatapp.ratelimit.storage import ENGINE_KEY
 from tests.conftest import bearer
 from tests.ratelimit.conftest import storage_statements
 
@@ -142,11 +143,19 @@ def test_with_limiting_off_nothing_is_limited_or_reported(client, make_user):
 
 
 def test_the_limiter_costs_one_statement_per_request(app, client, admin, count_queries):
+    client.get("/me/keys", headers=admin.headers)  # on PostgreSQL, prepares the upsert
     with storage_statements(app) as statements, count_queries() as app_queries:
         response = client.get("/me/keys", headers=admin.headers)
     assert "X-RateLimit-Remaining" in response.headers
     assert len(statements) == 1  # the upsert; the headers reuse the window it returned
     assert not [sql for sql in app_queries.statements if "rate_limits" in sql]
+
+
+def test_a_new_storage_connection_prepares_the_upsert_again(app, client, make_user):
+    bob = make_user("bob", rate_limit_per_hour=3)
+    assert statuses(client, bob.headers, 2) == [200, 200]
+    app.extensions[ENGINE_KEY].dispose()  # every storage connection is new from here on
+    assert statuses(client, bob.headers, 2) == [200, 429]
 
 
 def test_a_refused_request_still_gets_its_headers(app, client, make_user):
