@@ -7,11 +7,10 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from chatapp.db_types import utcnow
 from chatapp.errors import Conflict, NotFound
@@ -29,6 +28,24 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 class NewKey:
     record: ApiKey
     clear: str
+
+
+@dataclass(frozen=True)
+class KeyOwner:
+    """What authentication reads about a key: its owner, and when it was last used."""
+
+    user: User
+    key_id: int
+    last_used_at: datetime | None
+
+
+# The key and its user in one SELECT, built once (each request only binds the hash). A revoked
+# key finds no row.
+_KEY_OWNER = (
+    select(User, ApiKey.id.label("key_id"), ApiKey.key_hash, ApiKey.last_used_at)
+    .join(ApiKey, ApiKey.user_id == User.id)
+    .where(ApiKey.key_hash == bindparam("digest", type_=String), ApiKey.revoked_at.is_(None))
+)
 
 
 def hash_key(clear: str) -> str:
@@ -63,23 +80,31 @@ def create_key(user: User, name: str) -> NewKey:
     return new_key
 
 
-def find_active_key(clear: str) -> ApiKey | None:
-    """The unrevoked key with this clear text, with its user loaded in the same query."""
+def find_key_owner(clear: str) -> KeyOwner | None:
+    """The owner of the unrevoked key with this clear text, read with the key in one SELECT."""
     digest = hash_key(clear)
-    record = db.session.scalars(
-        select(ApiKey).options(joinedload(ApiKey.user)).where(ApiKey.key_hash == digest)
-    ).first()
+    row = db.session.execute(_KEY_OWNER, {"digest": digest}).first()
     # The lookup is by hash, so timing reveals nothing about the key; compare again anyway.
-    if record is None or not hmac.compare_digest(record.key_hash, digest):
+    if row is None or not hmac.compare_digest(row.key_hash, digest):
         return None
-    return None if record.revoked_at is not None else record
+    return KeyOwner(row.User, row.key_id, row.last_used_at)
 
 
-def touch(record: ApiKey) -> None:
+def touch(owner: KeyOwner) -> None:
+    """Record the key's use at most once per LAST_USED_RESOLUTION; most requests write nothing.
+
+    The UPDATE checks the age again, so requests racing past the minute write the row once.
+    """
     now = utcnow()
-    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
-        record.last_used_at = now
-        db.session.commit()
+    cutoff = now - LAST_USED_RESOLUTION
+    if owner.last_used_at is not None and owner.last_used_at >= cutoff:
+        return
+    table = ApiKey.__table__
+    stale = or_(table.c.last_used_at.is_(None), table.c.last_used_at < cutoff)
+    db.session.execute(
+        update(table).where(table.c.id == owner.key_id, stale).values(last_used_at=now)
+    )
+    db.session.commit()
 
 
 def list_keys(user: User) -> list[ApiKey]:

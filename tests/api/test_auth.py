@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from chatapp.db_types import utcnow
+from chatapp.services import keys
 from tests.conftest import bearer
+from tests.ratelimit.conftest import storage_statements
 
 MALFORMED_HEADERS = [
     "",
@@ -94,3 +99,48 @@ def test_admin_routes_need_a_key_before_anything_else(client, method, path, body
 @pytest.mark.parametrize("path", ["/", "/health", "/openapi.json", "/docs"])
 def test_public_routes_need_no_key(client, path):
     assert client.get(path).status_code == 200
+
+
+def writes_of_last_used_at(statements: list[str]) -> int:
+    return sum(1 for sql in statements if sql.startswith("UPDATE api_keys"))
+
+
+def test_a_request_reads_its_key_and_user_in_one_statement(client, make_user, count_queries):
+    bob = make_user("bob")
+    client.get("/me", headers=bob.headers)  # the key's first use writes last_used_at
+    with count_queries() as queries:
+        assert client.get("/me", headers=bob.headers).status_code == 200
+    assert len(queries.statements) == 1  # GET /me reads nothing else from the app's tables
+    assert "api_keys" in queries.statements[0] and "users" in queries.statements[0]
+
+
+def test_listing_keys_costs_the_same_statements_with_1_or_20_keys(
+    app, client, make_user, count_queries
+):
+    bob = make_user("bob")
+    counts = []
+    for total in (1, 20):
+        while len(client.get("/me/keys", headers=bob.headers).get_json()["keys"]) < total:
+            client.post("/me/keys", json={"name": "k"}, headers=bob.headers)
+        with count_queries() as queries, storage_statements(app) as limiter:
+            client.get("/me/keys", headers=bob.headers)
+        counts.append((queries.count, len(limiter)))
+    assert counts == [(2, 1), (2, 1)]  # the key and its user, the list; one limiter hit
+
+
+def test_last_used_at_is_written_once_a_minute_however_many_requests(
+    client, make_user, count_queries, monkeypatch
+):
+    bob = make_user("bob")
+    with count_queries() as first_minute:
+        for _ in range(5):
+            assert client.get("/me", headers=bob.headers).status_code == 200
+    later = utcnow() + timedelta(seconds=61)
+    monkeypatch.setattr(keys, "utcnow", lambda: later)
+    with count_queries() as next_minute:
+        for _ in range(5):
+            assert client.get("/me", headers=bob.headers).status_code == 200
+    assert writes_of_last_used_at(first_minute.statements) == 1
+    assert writes_of_last_used_at(next_minute.statements) == 1
+    listed = client.get("/me/keys", headers=bob.headers).get_json()["keys"][0]
+    assert listed["last_used_at"].startswith(later.strftime("%Y-%m-%dT%H:%M:%S"))
