@@ -9,12 +9,16 @@ the top functions. Under cProfile, Python-heavy stages look bigger than waits on
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
+import statistics
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -25,7 +29,8 @@ from tests.pgcluster import Cluster, start_cluster
 ENDPOINTS = ("/me/keys", "/chat/history")
 CHATS = 20
 WARM_UP = 50
-TIMED = 300
+TIMED = 200  # requests per round
+ROUNDS = 5  # limits on and off take turns, so that the machine's noise falls on both
 PROFILED = 300
 TOP = 25
 
@@ -34,7 +39,7 @@ STAGES = (
     ("whole request (Flask wsgi_app)", "flask/app.py", "wsgi_app"),
     ("request ID and log hooks", "chatapp/logs.py", "_assign_request_id"),
     ("authentication", "chatapp/auth.py", "authenticate_request"),
-    ("  key lookup (SELECT)", "chatapp/services/keys.py", "find_active_key"),
+    ("  key lookup (SELECT)", "chatapp/services/keys.py", "find_key_owner"),
     ("  last_used_at write", "chatapp/services/keys.py", "touch"),
     ("Flask-Limiter, hits before the view", "flask_limiter/_extension.py", "_check_request_limit"),
     ("Flask-Limiter, headers after the view", "flask_limiter/_extension.py", "__inject_headers"),
@@ -110,13 +115,68 @@ def get(client: FlaskClient, path: str, key: str) -> None:
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
-def wall_ms(client: FlaskClient, path: str, key: str) -> float:
+@dataclass(frozen=True)
+class Cost:
+    """Per request: wall time, our process's CPU and PostgreSQL's CPU, in ms.
+
+    On a busy machine the CPU times vary far less than the wall time, and they are what
+    throughput is made of."""
+
+    wall: float
+    app_cpu: float
+    db_cpu: float
+
+
+def postgres_cpu_seconds(cluster: Cluster) -> float:
+    """CPU used so far by the cluster's server processes (its postmaster's children)."""
+    postmaster = (cluster.directory / "data" / "postmaster.pid").read_text().split()[0]
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if fields[1] == postmaster:
+            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def batch_cost(cluster: Cluster, client: FlaskClient, path: str, key: str) -> Cost:
     for _ in range(WARM_UP):
         get(client, path, key)
-    started = time.perf_counter()
+    wall, cpu, db_cpu = time.perf_counter(), time.process_time(), postgres_cpu_seconds(cluster)
     for _ in range(TIMED):
         get(client, path, key)
-    return (time.perf_counter() - started) * 1000 / TIMED
+    db_cpu = postgres_cpu_seconds(cluster) - db_cpu
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return Cost(*(seconds * 1000 / TIMED for seconds in (wall, cpu, db_cpu)))
+
+
+def costs(cluster: Cluster, database_url: str, path: str, key: str) -> dict[bool, Cost]:
+    """The median cost of a request, limits on (True) and off (False), over ROUNDS rounds.
+
+    One app at a time: the limiter is a module-level object that each app binds anew.
+    """
+    samples: dict[bool, list[Cost]] = {True: [], False: []}
+    for _ in range(ROUNDS):
+        for limits, values in samples.items():
+            app = make_app(database_url, limits)
+            values.append(batch_cost(cluster, app.test_client(), path, key))
+            dispose(app)
+    return {limits: _median(values) for limits, values in samples.items()}
+
+
+def _median(samples: list[Cost]) -> Cost:
+    return Cost(
+        *(statistics.median(getattr(s, name) for s in samples) for name in Cost.__annotations__)
+    )
+
+
+def dispose(app: Flask) -> None:
+    from chatapp.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()  # the limiter's engine goes with it
 
 
 def statements_per_request(cluster: Cluster, client: FlaskClient, path: str, key: str) -> list[str]:
@@ -153,17 +213,21 @@ def stage_ms(stats: pstats.Stats) -> list[tuple[str, float, int]]:
 
 
 def report(path: str, cluster: Cluster, database_url: str, key: str) -> None:
-    timings = {}
-    for limits in (True, False):
-        app = make_app(database_url, limits)
-        timings[limits] = wall_ms(app.test_client(), path, key)
+    measured = costs(cluster, database_url, path, key)
     app = make_app(database_url, True)
     client = app.test_client()
-    wall_ms(client, path, key)  # warm
+    batch_cost(cluster, client, path, key)  # warm
     sent = statements_per_request(cluster, client, path, key)
     stats = profile(client, path, key)
     print(f"\n## GET {path}")
-    print(f"wall per request: {timings[True]:.2f} ms limits on, {timings[False]:.2f} ms off")
+    print(f"per request, median of {ROUNDS} rounds of {TIMED}, no profiler (ms):")
+    for limits, cost in measured.items():
+        label = "limits on " if limits else "limits off"
+        print(
+            f"  {label}: wall {cost.wall:.2f}, app CPU {cost.app_cpu:.2f}, DB CPU {cost.db_cpu:.2f}"
+        )
+    on, off = (measured[limits].app_cpu + measured[limits].db_cpu for limits in (True, False))
+    print(f"  the limiter's share of the CPU a request costs: {1 - off / on:.0%}")
     print(f"statements PostgreSQL received for one request: {len(sent)}")
     for statement in sent:
         print(f"    {' '.join(statement.split())[:150]}")
