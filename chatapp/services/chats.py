@@ -41,6 +41,7 @@ class TurnRecord:
     model: str
     usage: Usage
     finish_reason: str | None  # one of FINISH_REASONS or None: see storable_finish_reason
+    chat_existed: bool = False  # whether the turn's context read found the chat
 
 
 def new_chat_id() -> str:
@@ -189,32 +190,45 @@ def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
 def _claim_chat(record: TurnRecord) -> tuple[int, bool]:
     """The chat's primary key, and whether this transaction created it.
 
-    Insert it, or else bump the existing row (which locks it until commit). A second round
-    covers a chat deleted between the two statements: the turn then starts it afresh.
+    Insert it, or else bump the existing row (which locks it until commit), trying first what
+    the context read saw, so that a turn usually claims its chat in one statement. A second
+    round covers a chat deleted (or created) between the two: the turn then starts it afresh.
     """
     now = utcnow()
-    owned = (Chat.user_id == record.user_id, Chat.chat_id == record.chat_id)
+    steps = (_bump_chat, _create_chat) if record.chat_existed else (_create_chat, _bump_chat)
     for _round in range(2):
-        created = db.session.scalar(
-            _upsert_chat()
-            .values(
-                user_id=record.user_id,
-                chat_id=record.chat_id,
-                title=make_title(record.message),
-                model=record.model,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "chat_id"])
-            .returning(Chat.id)
-        )
-        if created is not None:
-            return created, True
-        bumped = update(Chat).where(*owned).values(updated_at=now, model=record.model)
-        existing = db.session.scalar(bumped.returning(Chat.id))
-        if existing is not None:
-            return existing, False
+        for step in steps:
+            claimed = step(record, now)
+            if claimed is not None:
+                return claimed
     raise ChatNotFound(record.chat_id)  # deleted and re-created around us twice: give up
+
+
+def _create_chat(record: TurnRecord, now: datetime) -> tuple[int, bool] | None:
+    created = db.session.scalar(
+        _upsert_chat()
+        .values(
+            user_id=record.user_id,
+            chat_id=record.chat_id,
+            title=make_title(record.message),
+            model=record.model,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "chat_id"])
+        .returning(Chat.id)
+    )
+    return None if created is None else (created, True)
+
+
+def _bump_chat(record: TurnRecord, now: datetime) -> tuple[int, bool] | None:
+    bumped = (
+        update(Chat)
+        .where(Chat.user_id == record.user_id, Chat.chat_id == record.chat_id)
+        .values(updated_at=now, model=record.model)
+    )
+    existing = db.session.scalar(bumped.returning(Chat.id))
+    return None if existing is None else (existing, False)
 
 
 def _message_rows(record: TurnRecord, chat_pk: int, created: bool) -> list[dict]:
