@@ -7,7 +7,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    Row,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chatapp.db_types import utcnow
@@ -22,9 +34,29 @@ DEFAULT_TITLE = "New chat"
 COUNTED_ROLES = ("user", "assistant")  # message_count and search leave the system prompt out
 
 
+# What the chat list shows: these columns are all it reads.
+LISTED_COLUMNS = (Chat.id, Chat.chat_id, Chat.title, Chat.model, Chat.created_at, Chat.updated_at)
+
+
+@dataclass(frozen=True)
+class ListedChat:
+    chat_id: str
+    title: str
+    model: str | None
+    created_at: datetime
+    updated_at: datetime
+    message_count: int  # user and assistant messages; the system one is not counted
+
+    @classmethod
+    def of(cls, row: Row) -> ListedChat:
+        return cls(
+            row.chat_id, row.title, row.model, row.created_at, row.updated_at, row.message_count
+        )
+
+
 @dataclass(frozen=True)
 class ChatPage:
-    chats: list[tuple[Chat, int]]  # each chat with its message count, newest first
+    chats: list[ListedChat]  # newest first
     total: int
 
 
@@ -107,17 +139,37 @@ def conversation(user: User, chat_id: str) -> list[tuple[str, str]] | None:
 def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPage:
     """A page of chats, newest first, matching `query` in titles or message text.
 
-    Three queries whatever the page size: the page, its message counts, the total.
+    One statement whatever the page size: the page's columns, each chat's message count and,
+    on every row, the total; only a page past the end needs a second one for the total.
     """
-    matching = _search(select(Chat).where(Chat.user_id == user.id), query)
-    page = list(
-        db.session.scalars(
-            matching.order_by(Chat.updated_at.desc(), Chat.id.desc()).limit(limit).offset(offset)
-        )
+    matching = _search(select(*LISTED_COLUMNS).where(Chat.user_id == user.id), query)
+    page = (
+        matching.add_columns(func.count().over().label("total"))
+        .order_by(Chat.updated_at.desc(), Chat.id.desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery()
     )
-    total = db.session.scalar(matching.with_only_columns(func.count(Chat.id))) or 0
-    counts = _message_counts([chat.id for chat in page])
-    return ChatPage([(chat, counts.get(chat.id, 0)) for chat in page], total)
+    rows = db.session.execute(
+        select(page, _message_count(page.c.id)).order_by(page.c.updated_at.desc(), page.c.id.desc())
+    ).all()
+    if not rows:
+        return ChatPage([], _total(matching) if offset else 0)
+    return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
+
+
+def _message_count(chat_pk: ColumnElement[int]) -> Label[int]:
+    # Counted for the page's rows alone, after the limit, by the (chat_pk, id) index.
+    return (
+        select(func.count(Message.id))
+        .where(Message.chat_pk == chat_pk, Message.role.in_(COUNTED_ROLES))
+        .scalar_subquery()
+        .label("message_count")
+    )
+
+
+def _total(matching: Select) -> int:
+    return db.session.scalar(matching.with_only_columns(func.count(Chat.id))) or 0
 
 
 def _search(statement: Select, query: str | None) -> Select:
@@ -134,17 +186,6 @@ def _search(statement: Select, query: str | None) -> Select:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _message_counts(chat_pks: list[int]) -> dict[int, int]:
-    if not chat_pks:
-        return {}
-    rows = db.session.execute(
-        select(Message.chat_pk, func.count(Message.id))
-        .where(Message.chat_pk.in_(chat_pks), Message.role.in_(COUNTED_ROLES))
-        .group_by(Message.chat_pk)
-    )
-    return {chat_pk: count for chat_pk, count in rows}
 
 
 def rename_chat(user: User, chat_id: str, title: str) -> Chat:
