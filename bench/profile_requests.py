@@ -63,6 +63,7 @@ def main(rounds: int = 200) -> None:
                 "/chat", json={"message": f"hello {n}", "chat_id": f"c{n}"}, headers=headers
             )
         names = (f"bench prompt {n}" for n in count())
+        chat_ids = (f"c{n % 20}" for n in count())  # so that no one chat grows long
         requests: dict[str, Callable[[], Any]] = {
             "GET /chat/history": lambda: client.get("/chat/history", headers=headers),
             "GET /system-prompts": lambda: client.get("/system-prompts", headers=headers),
@@ -70,7 +71,7 @@ def main(rounds: int = 200) -> None:
                 "/system-prompts", json={"name": next(names), "content": "x"}, headers=headers
             ),
             "POST /chat (existing chat)": lambda: client.post(
-                "/chat", json={"message": "again", "chat_id": "c0"}, headers=headers
+                "/chat", json={"message": "again", "chat_id": next(chat_ids)}, headers=headers
             ),
         }
         for label, send in requests.items():
