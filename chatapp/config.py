@@ -123,7 +123,9 @@ def _with_psycopg2(url: str) -> str:
 def _derived(values: Mapping[str, Any]) -> dict[str, Any]:
     url = make_url(values["SQLALCHEMY_DATABASE_URI"])
     in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
-    engine_options: dict[str, Any] = {"pool_pre_ping": True}
+    # No pool_pre_ping: a round trip on every checkout, two per turn. database.py pings only
+    # a connection that sat idle (ping_idle_connections).
+    engine_options: dict[str, Any] = {}
     if not in_memory:
         # A turn holds a connection only around its reads and its one write, never while the
         # provider answers, so a pool of DB_POOL_SIZE serves hundreds of greenlets; past

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Blueprint
 
 from chatapp.auth import current_user
-from chatapp.models import SystemPrompt
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.common import MessageResponse
 from chatapp.schemas.prompts import (
@@ -13,6 +12,7 @@ from chatapp.schemas.prompts import (
     ActivePromptResponse,
     CreatePrompt,
     PromptChangedResponse,
+    PromptFields,
     PromptOut,
     PromptResponse,
     PromptsResponse,
@@ -53,18 +53,15 @@ def set_active_prompt(json: SetActivePrompt) -> ActivePromptChangedResponse:
 @api_spec.validate(resp=documented(200, PromptsResponse), tags=TAGS)
 def list_prompts() -> PromptsResponse:
     user = current_user()
-    library = prompts.list_prompts(user)
-    return PromptsResponse(
-        prompts={p.slug: PromptOut.of(p, user.active_prompt_id) for p in library}
-    )
+    return PromptsResponse.of(prompts.library(user), user.active_prompt_id)
 
 
 @bp.post("/system-prompts")
 @api_spec.validate(json=CreatePrompt, resp=documented(201, PromptChangedResponse, 409), tags=TAGS)
 def create_prompt(json: CreatePrompt) -> tuple[PromptChangedResponse, int]:
-    user = current_user()
-    prompt = prompts.create_prompt(user, json.name, json.content, json.description)
-    return _changed(prompt, f"System prompt '{prompt.name}' created"), 201
+    prompt = prompts.create_prompt(current_user(), json.name, json.content, json.description)
+    # A new prompt is never the active one: no need to read the user back after the commit.
+    return _changed(prompt, f"System prompt '{prompt.name}' created", None), 201
 
 
 @bp.get("/system-prompts/<prompt_id>")
@@ -80,8 +77,9 @@ def get_prompt(prompt_id: str) -> PromptResponse:
     json=UpdatePrompt, resp=documented(200, PromptChangedResponse, 404, 409), tags=TAGS
 )
 def update_prompt(prompt_id: str, json: UpdatePrompt) -> PromptChangedResponse:
-    prompt = prompts.update_prompt(current_user(), prompt_id, json.changes())
-    return _changed(prompt, f"System prompt '{prompt.slug}' updated")
+    user = current_user()
+    prompt = prompts.update_prompt(user, prompt_id, json.changes())
+    return _changed(prompt, f"System prompt '{prompt.slug}' updated", user.active_prompt_id)
 
 
 @bp.delete("/system-prompts/<prompt_id>")
@@ -95,11 +93,10 @@ def delete_prompt(prompt_id: str) -> MessageResponse:
 @api_spec.validate(resp=documented(200, PromptChangedResponse, 404), tags=TAGS)
 def activate_prompt(prompt_id: str) -> PromptChangedResponse:
     prompt = prompts.activate_prompt(current_user(), prompt_id)
-    return _changed(prompt, f"System prompt '{prompt.slug}' activated")
+    return _changed(prompt, f"System prompt '{prompt.slug}' activated", prompt.id)
 
 
-def _changed(prompt: SystemPrompt, message: str) -> PromptChangedResponse:
-    active_id = current_user().active_prompt_id
+def _changed(prompt: PromptFields, message: str, active_id: int | None) -> PromptChangedResponse:
     return PromptChangedResponse(
         prompt_id=prompt.slug, prompt=PromptOut.of(prompt, active_id), message=message
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -72,6 +72,17 @@ class HistoryQuery(BaseModel):
     q: SearchText | None = Field(None, description="Matches titles and message text")
 
 
+class ListedChatFields(Protocol):
+    """What the list reads of each chat (the chat service's ListedChat)."""
+
+    chat_id: str
+    title: str
+    model: str | None
+    created_at: datetime
+    updated_at: datetime
+    message_count: int
+
+
 class ChatSummary(BaseModel):
     id: str
     title: str
@@ -81,13 +92,14 @@ class ChatSummary(BaseModel):
     model: str | None
 
     @classmethod
-    def of(cls, chat: Chat, message_count: int) -> ChatSummary:
-        return cls(
+    def of(cls, chat: ListedChatFields) -> ChatSummary:
+        # Typed values read from our own columns: nothing to validate.
+        return cls.model_construct(
             id=chat.chat_id,
             title=chat.title,
             created_at=chat.created_at,
             updated_at=chat.updated_at,
-            message_count=message_count,
+            message_count=chat.message_count,
             model=chat.model,
         )
 
@@ -98,10 +110,11 @@ class HistoryListResponse(BaseModel):
     total: int
 
     @classmethod
-    def of(cls, page: Sequence[tuple[Chat, int]], total: int) -> HistoryListResponse:
-        """`page`: each chat with its message count, newest first."""
-        chats = {chat.chat_id: ChatSummary.of(chat, count) for chat, count in page}
-        return cls(chats=chats, total=total)
+    def of(cls, page: Sequence[ListedChatFields], total: int) -> HistoryListResponse:
+        """`page`: newest first. Built unvalidated, like each ChatSummary, and returned as
+        is: spectree then serialises it without validating it again."""
+        chats = {chat.chat_id: ChatSummary.of(chat) for chat in page}
+        return cls.model_construct(chats=chats, total=total)
 
 
 class HistoryMessage(BaseModel):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, StringConstraints, model_validator
 
 from chatapp.schemas.common import NoNul, StrictModel
-
-if TYPE_CHECKING:
-    from chatapp.models import SystemPrompt
 
 MAX_NAME_CHARS = 100
 MAX_DESCRIPTION_CHARS = 500
@@ -67,6 +65,18 @@ class SetActivePrompt(StrictModel):
     prompt: PromptContent
 
 
+class PromptFields(Protocol):
+    """What a prompt's answer reads: a SystemPrompt, or the prompt service's PromptRecord."""
+
+    id: int
+    slug: str
+    name: str
+    content: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+
 class PromptOut(BaseModel):
     id: str
     name: str
@@ -77,8 +87,9 @@ class PromptOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, prompt: SystemPrompt, active_prompt_id: int | None) -> PromptOut:
-        return cls(
+    def of(cls, prompt: PromptFields, active_prompt_id: int | None) -> PromptOut:
+        # Typed values read from our own columns: nothing to validate.
+        return cls.model_construct(
             id=prompt.slug,
             name=prompt.name,
             content=prompt.content,
@@ -105,6 +116,12 @@ class ActivePromptChangedResponse(ActivePromptResponse):
 class PromptsResponse(BaseModel):
     success: Literal[True] = True
     prompts: dict[str, PromptOut]
+
+    @classmethod
+    def of(cls, library: Sequence[PromptFields], active_prompt_id: int | None) -> PromptsResponse:
+        """Built unvalidated, like each PromptOut; spectree then serialises it as it is."""
+        prompts = {p.slug: PromptOut.of(p, active_prompt_id) for p in library}
+        return cls.model_construct(prompts=prompts)
 
 
 class PromptResponse(BaseModel):

@@ -7,7 +7,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, delete, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Label,
+    Row,
+    Select,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from chatapp.db_types import utcnow
@@ -22,9 +34,29 @@ DEFAULT_TITLE = "New chat"
 COUNTED_ROLES = ("user", "assistant")  # message_count and search leave the system prompt out
 
 
+# What the chat list shows: these columns are all it reads.
+LISTED_COLUMNS = (Chat.id, Chat.chat_id, Chat.title, Chat.model, Chat.created_at, Chat.updated_at)
+
+
+@dataclass(frozen=True)
+class ListedChat:
+    chat_id: str
+    title: str
+    model: str | None
+    created_at: datetime
+    updated_at: datetime
+    message_count: int  # user and assistant messages; the system one is not counted
+
+    @classmethod
+    def of(cls, row: Row) -> ListedChat:
+        return cls(
+            row.chat_id, row.title, row.model, row.created_at, row.updated_at, row.message_count
+        )
+
+
 @dataclass(frozen=True)
 class ChatPage:
-    chats: list[tuple[Chat, int]]  # each chat with its message count, newest first
+    chats: list[ListedChat]  # newest first
     total: int
 
 
@@ -41,6 +73,7 @@ class TurnRecord:
     model: str
     usage: Usage
     finish_reason: str | None  # one of FINISH_REASONS or None: see storable_finish_reason
+    chat_existed: bool = False  # whether the turn's context read found the chat
 
 
 def new_chat_id() -> str:
@@ -106,17 +139,37 @@ def conversation(user: User, chat_id: str) -> list[tuple[str, str]] | None:
 def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPage:
     """A page of chats, newest first, matching `query` in titles or message text.
 
-    Three queries whatever the page size: the page, its message counts, the total.
+    One statement whatever the page size: the page's columns, each chat's message count and,
+    on every row, the total; only a page past the end needs a second one for the total.
     """
-    matching = _search(select(Chat).where(Chat.user_id == user.id), query)
-    page = list(
-        db.session.scalars(
-            matching.order_by(Chat.updated_at.desc(), Chat.id.desc()).limit(limit).offset(offset)
-        )
+    matching = _search(select(*LISTED_COLUMNS).where(Chat.user_id == user.id), query)
+    page = (
+        matching.add_columns(func.count().over().label("total"))
+        .order_by(Chat.updated_at.desc(), Chat.id.desc())
+        .limit(limit)
+        .offset(offset)
+        .subquery()
     )
-    total = db.session.scalar(matching.with_only_columns(func.count(Chat.id))) or 0
-    counts = _message_counts([chat.id for chat in page])
-    return ChatPage([(chat, counts.get(chat.id, 0)) for chat in page], total)
+    rows = db.session.execute(
+        select(page, _message_count(page.c.id)).order_by(page.c.updated_at.desc(), page.c.id.desc())
+    ).all()
+    if not rows:
+        return ChatPage([], _total(matching) if offset else 0)
+    return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
+
+
+def _message_count(chat_pk: ColumnElement[int]) -> Label[int]:
+    # Counted for the page's rows alone, after the limit, by the (chat_pk, id) index.
+    return (
+        select(func.count(Message.id))
+        .where(Message.chat_pk == chat_pk, Message.role.in_(COUNTED_ROLES))
+        .scalar_subquery()
+        .label("message_count")
+    )
+
+
+def _total(matching: Select) -> int:
+    return db.session.scalar(matching.with_only_columns(func.count(Chat.id))) or 0
 
 
 def _search(statement: Select, query: str | None) -> Select:
@@ -133,17 +186,6 @@ def _search(statement: Select, query: str | None) -> Select:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _message_counts(chat_pks: list[int]) -> dict[int, int]:
-    if not chat_pks:
-        return {}
-    rows = db.session.execute(
-        select(Message.chat_pk, func.count(Message.id))
-        .where(Message.chat_pk.in_(chat_pks), Message.role.in_(COUNTED_ROLES))
-        .group_by(Message.chat_pk)
-    )
-    return {chat_pk: count for chat_pk, count in rows}
 
 
 def rename_chat(user: User, chat_id: str, title: str) -> Chat:
@@ -189,32 +231,45 @@ def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
 def _claim_chat(record: TurnRecord) -> tuple[int, bool]:
     """The chat's primary key, and whether this transaction created it.
 
-    Insert it, or else bump the existing row (which locks it until commit). A second round
-    covers a chat deleted between the two statements: the turn then starts it afresh.
+    Insert it, or else bump the existing row (which locks it until commit), trying first what
+    the context read saw, so that a turn usually claims its chat in one statement. A second
+    round covers a chat deleted (or created) between the two: the turn then starts it afresh.
     """
     now = utcnow()
-    owned = (Chat.user_id == record.user_id, Chat.chat_id == record.chat_id)
+    steps = (_bump_chat, _create_chat) if record.chat_existed else (_create_chat, _bump_chat)
     for _round in range(2):
-        created = db.session.scalar(
-            _upsert_chat()
-            .values(
-                user_id=record.user_id,
-                chat_id=record.chat_id,
-                title=make_title(record.message),
-                model=record.model,
-                created_at=now,
-                updated_at=now,
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "chat_id"])
-            .returning(Chat.id)
-        )
-        if created is not None:
-            return created, True
-        bumped = update(Chat).where(*owned).values(updated_at=now, model=record.model)
-        existing = db.session.scalar(bumped.returning(Chat.id))
-        if existing is not None:
-            return existing, False
+        for step in steps:
+            claimed = step(record, now)
+            if claimed is not None:
+                return claimed
     raise ChatNotFound(record.chat_id)  # deleted and re-created around us twice: give up
+
+
+def _create_chat(record: TurnRecord, now: datetime) -> tuple[int, bool] | None:
+    created = db.session.scalar(
+        _upsert_chat()
+        .values(
+            user_id=record.user_id,
+            chat_id=record.chat_id,
+            title=make_title(record.message),
+            model=record.model,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["user_id", "chat_id"])
+        .returning(Chat.id)
+    )
+    return None if created is None else (created, True)
+
+
+def _bump_chat(record: TurnRecord, now: datetime) -> tuple[int, bool] | None:
+    bumped = (
+        update(Chat)
+        .where(Chat.user_id == record.user_id, Chat.chat_id == record.chat_id)
+        .values(updated_at=now, model=record.model)
+    )
+    existing = db.session.scalar(bumped.returning(Chat.id))
+    return None if existing is None else (existing, False)
 
 
 def _message_rows(record: TurnRecord, chat_pk: int, created: bool) -> list[dict]:

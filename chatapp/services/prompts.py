@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from itertools import chain, count
+from datetime import datetime
+from itertools import chain, count, islice
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +21,9 @@ DEFAULT_SLUG = "default"
 # A racing request can take the slug we picked between our check and our commit; pick again.
 # Each lost race means another request won, so N simultaneous creations need at most N tries.
 SLUG_ATTEMPTS = 10
+# Slug candidates looked up per query. More prompts than this whose names share one slug are
+# rare; they cost one more (indexed) query per batch, never a scan of the library.
+SLUG_BATCH = 20
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,34 @@ BUILTIN_PROMPTS = (
     ),
 )
 DEFAULT_BUILTIN = BUILTIN_PROMPTS[0]
+
+# What the API shows of a prompt, in PromptRecord's order.
+RECORD_COLUMNS = (
+    SystemPrompt.id,
+    SystemPrompt.slug,
+    SystemPrompt.name,
+    SystemPrompt.content,
+    SystemPrompt.description,
+    SystemPrompt.created_at,
+    SystemPrompt.updated_at,
+)
+
+
+@dataclass(frozen=True)
+class PromptRecord:
+    """A prompt as the API shows it, read as plain columns (no ORM object behind it)."""
+
+    id: int
+    slug: str
+    name: str
+    content: str
+    description: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, prompt: SystemPrompt) -> PromptRecord:
+        return cls(*(getattr(prompt, column.key) for column in RECORD_COLUMNS))
 
 
 def seed_library(user: User) -> None:
@@ -99,29 +131,34 @@ def builtin_prompt(slug: str) -> BuiltinPrompt | None:
     return next((builtin for builtin in BUILTIN_PROMPTS if builtin.slug == slug), None)
 
 
-def list_prompts(user: User) -> list[SystemPrompt]:
+def library(user: User) -> list[PromptRecord]:
     """The user's library in the order it was added to, so the built-ins come first.
 
     Not by created_at: imported legacy prompts keep their old dates.
     """
+    query = select(*RECORD_COLUMNS).where(SystemPrompt.user_id == user.id)
+    return [PromptRecord(*row) for row in db.session.execute(query.order_by(SystemPrompt.id))]
+
+
+def list_prompts(user: User) -> list[SystemPrompt]:
+    """The library as ORM objects, in the same order, for callers that change them."""
     query = select(SystemPrompt).where(SystemPrompt.user_id == user.id).order_by(SystemPrompt.id)
     return list(db.session.scalars(query))
 
 
-def create_prompt(user: User, name: str, content: str, description: str = "") -> SystemPrompt:
+def create_prompt(user: User, name: str, content: str, description: str = "") -> PromptRecord:
     """A new prompt whose id is a slug of its name, unique among the user's prompts."""
     for _ in range(SLUG_ATTEMPTS):
-        _ensure_name_free(user, name)
         prompt = SystemPrompt(
             user_id=user.id,
-            slug=unique_slug(user, slugify(name)),
+            slug=unique_slug(user, slugify(name), name),
             name=name,
             content=content,
             description=description,
         )
-        db.session.add(prompt)
-        if _committed():
-            return prompt
+        created = _inserted(prompt)
+        if created is not None:
+            return created
     raise Conflict(f"Could not create prompt '{name}' while others were being created; retry")
 
 
@@ -169,13 +206,32 @@ def slugify(name: str) -> str:
     return slug[:MAX_SLUG_CHARS].rstrip("-") or FALLBACK_SLUG
 
 
-def unique_slug(user: User, base: str) -> str:
-    """`base`, or `base-2`, `base-3`... (shortened to fit) if the user already has it."""
-    taken = set(
-        db.session.scalars(select(SystemPrompt.slug).where(SystemPrompt.user_id == user.id))
-    )
+def unique_slug(user: User, base: str, name: str | None = None) -> str:
+    """`base`, or `base-2`, `base-3`... (shortened to fit): the first the user hasn't taken.
+
+    The candidates are looked up a batch at a time on the (user, slug) index, so a large
+    library costs what a small one does. With `name`, the same query also checks that no
+    prompt of the user's has that name (Conflict if one has).
+    """
     candidates = chain([base], (_with_suffix(base, f"-{n}") for n in count(2)))
-    return next(slug for slug in candidates if slug not in taken)
+    while True:
+        batch = list(islice(candidates, SLUG_BATCH))
+        taken = _taken_slugs(user, batch, name)
+        free = next((slug for slug in batch if slug not in taken), None)
+        if free is not None:
+            return free
+
+
+def _taken_slugs(user: User, slugs: list[str], name: str | None) -> set[str]:
+    clash = SystemPrompt.slug.in_(slugs)
+    if name is not None:
+        clash = or_(clash, SystemPrompt.name == name)
+    rows = db.session.execute(
+        select(SystemPrompt.slug, SystemPrompt.name).where(SystemPrompt.user_id == user.id, clash)
+    ).all()
+    if name is not None and any(row.name == name for row in rows):
+        raise Conflict(f"A prompt named '{name}' already exists")
+    return {row.slug for row in rows}
 
 
 def _with_suffix(base: str, suffix: str) -> str:
@@ -215,6 +271,19 @@ def _ensure_name_free(user: User, name: str) -> None:
     ).first()
     if taken is not None:
         raise Conflict(f"A prompt named '{name}' already exists")
+
+
+def _inserted(prompt: SystemPrompt) -> PromptRecord | None:
+    """Insert and commit; None (rolled back) if a unique constraint fired, e.g. in a race."""
+    db.session.add(prompt)
+    try:
+        db.session.flush()  # fills the id and timestamps, so no query reads them back
+        record = PromptRecord.of(prompt)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return record
 
 
 def _committed() -> bool:

@@ -43,6 +43,7 @@ class PreparedTurn:
     system_prompt: str | None  # the chat's system message, stored if this turn creates the chat
     message: str
     sent_at: datetime
+    chat_existed: bool  # so that storing the turn tries the right statement first
 
     def record(self, reply: str, model: str, usage: Usage, finish: str | None) -> chats.TurnRecord:
         return chats.TurnRecord(
@@ -55,6 +56,7 @@ class PreparedTurn:
             model=model,
             usage=usage,
             finish_reason=chats.storable_finish_reason(finish),
+            chat_existed=self.chat_existed,
         )
 
 
@@ -92,7 +94,8 @@ def _prepare(user: User, request: TurnRequest) -> PreparedTurn:
     config = current_app.config
     _check_length(request.message, config["MAX_MESSAGE_CHARS"])
     chat_id = chats.check_chat_id(request.chat_id) if request.chat_id else chats.new_chat_id()
-    history = _history(user, chat_id, request.system_prompt_id)
+    existing = chats.conversation(user, chat_id)
+    history = _history(user, existing, request.system_prompt_id)
     message = ContextMessage("user", request.message)
     turn = PreparedTurn(
         user_id=user.id,
@@ -103,6 +106,7 @@ def _prepare(user: User, request: TurnRequest) -> PreparedTurn:
         system_prompt=next((m.content for m in history if m.role == "system"), None),
         message=request.message,
         sent_at=utcnow(),
+        chat_existed=existing is not None,
     )
     db.session.commit()  # so no pooled connection waits on the LLM with this request
     return turn
@@ -148,9 +152,10 @@ def _check_length(message: str, limit: int) -> None:
         raise ValidationFailed(details=[detail])
 
 
-def _history(user: User, chat_id: str, prompt_id: str | None) -> list[ContextMessage]:
+def _history(
+    user: User, existing: list[tuple[str, str]] | None, prompt_id: str | None
+) -> list[ContextMessage]:
     """The chat's messages, or the system-prompt snapshot a new chat starts with."""
-    existing = chats.conversation(user, chat_id)
     if existing is None:
         return [ContextMessage("system", prompts.system_prompt_for_new_chat(user, prompt_id))]
     return [ContextMessage(role, content) for role, content in existing]

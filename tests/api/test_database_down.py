@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import make_url
 
-from chatapp import create_app
+from chatapp import create_app, database
 from chatapp.extensions import db
 from chatapp.services.users import ensure_admin
 from tests.conftest import ADMIN_KEY, bearer
@@ -52,3 +52,41 @@ def test_database_down_gives_503_and_recovers_without_restart(proxied_app):
     proxy.restore()
     assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
     assert client.get("/health").get_json()["database"]["status"] == "ok"
+
+
+@pytest.fixture
+def pings(proxied_app, monkeypatch) -> list[object]:
+    """The app engine's liveness pings, counted as they are sent."""
+    app, _proxy = proxied_app
+    with app.app_context():
+        dialect = db.engine.dialect
+    sent: list[object] = []
+    ping = dialect.do_ping
+
+    def counting(dbapi_connection: object) -> bool:
+        sent.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_ping", counting)
+    return sent
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged(proxied_app, pings):
+    app, _proxy = proxied_app
+    client = app.test_client()
+    for _ in range(3):
+        assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+    assert pings == []
+
+
+def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
+    proxied_app, pings, monkeypatch
+):
+    app, proxy = proxied_app
+    client = app.test_client()
+    assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+    proxy.cut()  # the pooled connection dies while idle, and the server comes back
+    proxy.restore()
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+    assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+    assert len(pings) >= 1

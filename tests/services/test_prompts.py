@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatapp.errors import PromptNotFound
+from chatapp.errors import Conflict, PromptNotFound
 from chatapp.services import prompts
 from chatapp.services.users import get_user
 
@@ -38,6 +38,29 @@ def test_a_taken_slug_gets_the_first_free_number(admin_user):
     prompts.create_prompt(admin_user, "Writer", "x")
     prompts.create_prompt(admin_user, "Writer!", "x")
     assert prompts.unique_slug(admin_user, "writer") == "writer-3"
+
+
+def test_a_family_larger_than_one_lookup_batch_still_gets_the_first_free_slug(
+    admin_user, monkeypatch
+):
+    monkeypatch.setattr(prompts, "SLUG_BATCH", 2)
+    for name in ("Writer", "Writer!", "Writer!!", "Writer!!!"):
+        prompts.create_prompt(admin_user, name, "x")
+    assert prompts.unique_slug(admin_user, "writer") == "writer-5"
+    prompts.delete_prompt(admin_user, "writer-2")
+    assert prompts.unique_slug(admin_user, "writer") == "writer-2"
+
+
+def test_a_taken_name_is_a_conflict_found_by_the_slug_lookup(admin_user):
+    prompts.create_prompt(admin_user, "Writer", "x")
+    with pytest.raises(Conflict):
+        prompts.create_prompt(admin_user, "Writer", "y")
+
+
+def test_the_record_create_answers_with_matches_the_stored_row(admin_user):
+    created = prompts.create_prompt(admin_user, "Pirate", "Arr.", "a pirate")
+    stored = prompts.get_prompt(admin_user, "pirate")
+    assert created == prompts.PromptRecord.of(stored)
 
 
 def test_a_numbered_slug_still_fits_in_64_chars(admin_user):

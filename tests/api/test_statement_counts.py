@@ -1,0 +1,127 @@
+"""How many SQL statements a request sends, on the app's engine and the limiter's together."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, insert, select
+
+from chatapp.db_types import utcnow
+from chatapp.extensions import db
+from chatapp.models import SystemPrompt, User
+from chatapp.ratelimit.storage import ENGINE_KEY
+from tests.api.test_history_queries import add_chats
+
+# The request pipeline's share, which other changes may move (change the number here):
+AUTH_STATEMENTS = 1  # the key joined with its user (last_used_at is written once a minute)
+LIMIT_STATEMENTS = 1  # the hourly limit's hit
+TURN_LIMIT_STATEMENTS = 2  # the hourly and the LLM limit's hits: issue 16 makes them one
+# What the endpoints themselves send:
+TURN_OWN_STATEMENTS = 3  # the context read, the chat's update, the messages' insert
+TURN_BUDGET = 5  # issue 16: a turn on an existing chat, limits included
+
+
+@contextmanager
+def all_statements(app: Flask) -> Iterator[list[str]]:
+    """Every statement the app's engine and the limiter's send while the block runs."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    with app.app_context():
+        engines = {id(engine): engine for engine in (db.engine, app.extensions[ENGINE_KEY])}
+    for engine in engines.values():
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        for engine in engines.values():
+            event.remove(engine, "before_cursor_execute", record)
+
+
+def counted(app, client, user, method: str, path: str, **kwargs) -> list[str]:
+    """The statements of one request, after another that writes the key's last_used_at."""
+    assert client.get("/me", headers=user.headers).status_code == 200
+    with all_statements(app) as statements:
+        response = client.open(path, method=method, headers=user.headers, **kwargs)
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    return statements
+
+
+def add_prompts(app, username: str, count: int) -> None:
+    now = utcnow()
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        rows = [
+            {"user_id": user_id, "slug": f"p-{n}", "name": f"P {n}", "content": "x",
+             "description": "", "created_at": now, "updated_at": now}
+            for n in range(count)
+        ]  # fmt: skip
+        db.session.execute(insert(SystemPrompt), rows)
+        db.session.commit()
+        db.session.remove()
+
+
+def turn(app, client, user, chat_id: str) -> list[str]:
+    return counted(app, client, user, "POST", "/chat", json={"message": "hi", "chat_id": chat_id})
+
+
+def test_a_turn_on_an_existing_chat_sends_auth_limits_one_read_and_one_write(app, client, admin):
+    add_chats(app, "admin", 1, 10, "c")
+    statements = turn(app, client, admin, "c0")
+    expected = AUTH_STATEMENTS + TURN_LIMIT_STATEMENTS + TURN_OWN_STATEMENTS
+    assert len(statements) == expected, "\n".join(statements)
+
+
+@pytest.mark.xfail(
+    TURN_LIMIT_STATEMENTS > 1,
+    reason="until the limiter sends one request's hits in one statement (issue 16)",
+    strict=True,
+)
+def test_a_turn_on_an_existing_chat_fits_the_budget_of_five_statements(app, client, admin):
+    add_chats(app, "admin", 1, 10, "c")
+    assert len(turn(app, client, admin, "c0")) <= TURN_BUDGET
+
+
+def test_a_turn_sends_as_many_statements_for_1000_messages_as_for_10(app, client, admin):
+    add_chats(app, "admin", 1, 10, "short")
+    add_chats(app, "admin", 1, 1000, "long")
+    assert len(turn(app, client, admin, "short0")) == len(turn(app, client, admin, "long0"))
+
+
+def test_the_chat_list_is_one_statement_for_any_number_of_chats_and_messages(
+    app, client, make_user
+):
+    few, many, long = make_user("few"), make_user("many"), make_user("long")
+    add_chats(app, "few", 3, 2, "c")
+    add_chats(app, "many", 500, 2, "c")
+    add_chats(app, "long", 3, 500, "c")
+    for user in (few, many, long):
+        for path in ("/chat/history?limit=500", "/chat/history?q=m1"):
+            statements = counted(app, client, user, "GET", path)
+            assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + 1, path
+
+
+def test_the_prompt_list_is_one_statement_for_any_library(app, client, make_user):
+    small, large = make_user("small"), make_user("large")
+    add_prompts(app, "large", 500)
+    for user in (small, large):
+        statements = counted(app, client, user, "GET", "/system-prompts")
+        assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + 1
+
+
+def test_creating_a_prompt_is_one_lookup_and_one_insert_for_any_library(app, client, make_user):
+    small, large = make_user("small"), make_user("large")
+    add_prompts(app, "large", 500)
+    for user in (small, large):
+        client.post(
+            "/system-prompts", json={"name": "Writer", "content": "x"}, headers=user.headers
+        )
+        # "Writer!" is slug writer-2: the lookup finds writer taken in the same statement.
+        body = {"name": "Writer!", "content": "x"}
+        statements = counted(app, client, user, "POST", "/system-prompts", json=body)
+        assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + 2, "\n".join(statements)
