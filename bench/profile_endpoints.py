@@ -1,6 +1,6 @@
 """Where one request's time goes, in-process on PostgreSQL: statements and a cProfile split.
 
-`python -m bench.profile_requests [ROUNDS]` profiles `GET /chat/history` (20 chats),
+`python -m bench.profile_endpoints [ROUNDS]` profiles `GET /chat/history` (20 chats),
 `GET /system-prompts`, `POST /system-prompts` and `POST /chat` on an existing chat against
 the fake Ollama, with the rate limits on. No server and no load: one request at a time.
 """

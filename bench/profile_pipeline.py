@@ -1,4 +1,4 @@
-"""Where one request's time goes, in-process on PostgreSQL: `python -m bench.profile_request`.
+"""Where one request's time goes, in-process on PostgreSQL: `python -m bench.profile_pipeline`.
 
 For `GET /me/keys` and `GET /chat/history` (20 chats), with limiting on and off: the wall time
 per request, the statements PostgreSQL received per request (from its own statement log, so
