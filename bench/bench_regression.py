@@ -3,6 +3,7 @@
 Each tree runs its own `bench_chat` and `bench_desktop` in a child process (the earlier one from
 `git archive BENCH_BASE`, default `HEAD~1`), alternating, BENCH_ROUNDS times (default 2); each
 figure keeps its best round, so a busy moment on a shared machine can't decide the verdict.
+BENCH_MODULES narrows it (e.g. `bench_desktop`).
 `BENCH_BASE=<rev> python -m bench bench_regression`.
 """
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from bench.harness import ROOT
 
-BENCHES = ("bench_chat", "bench_desktop")
+BENCHES = os.environ.get("BENCH_MODULES", "bench_chat bench_desktop").split()
 ALLOWED_REGRESSION = 1.10  # the figures may be at most 10% worse than the earlier commit's
 # The figures compared, by the row they are read from; each is "lower is better", in ms.
 FIGURES = {
