@@ -134,10 +134,11 @@ HTTP_CODES = {
 
 
 def envelope(code: str, message: str, details: list[dict[str, Any]] | None = None) -> dict:
+    """The SPEC's error body; `detail` repeats the message for the old app's clients."""
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
-    return {"success": False, "error": error}
+    return {"success": False, "error": error, "detail": message}
 
 
 def error_response(error: ApiError) -> Response:

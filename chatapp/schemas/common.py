@@ -37,6 +37,7 @@ class ErrorBody(BaseModel):
 class ErrorResponse(BaseModel):
     success: Literal[False] = False
     error: ErrorBody
+    detail: str  # the message again: the old app's clients read `detail`
 
 
 class MessageResponse(BaseModel):

@@ -47,6 +47,7 @@ def test_fault_on_a_new_chat_gives_its_status_and_stores_nothing(
     assert response.get_json() == {
         "success": False,
         "error": {"code": code, "message": response.get_json()["error"]["message"]},
+        "detail": response.get_json()["error"]["message"],
     }
     assert snapshot(app) == before
     assert client.get("/chat/history/new-chat", headers=admin.headers).status_code == 404

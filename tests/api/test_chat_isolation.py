@@ -41,6 +41,7 @@ def test_other_users_chat_answers_exactly_like_a_missing_one(app, client, alice_
     assert theirs.get_json() == {
         "success": False,
         "error": {"code": "chat_not_found", "message": f"Chat '{A_CHAT}' not found"},
+        "detail": f"Chat '{A_CHAT}' not found",
     }
     assert missing.get_json()["error"]["message"] == f"Chat '{MISSING}' not found"
     assert snapshot(app) == before

@@ -15,6 +15,7 @@ def assert_envelope(response, status: int, code: str) -> None:
     assert body["success"] is False
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert body["detail"] == body["error"]["message"]  # what the old app's clients show
 
 
 BAD_BODIES = [

@@ -60,6 +60,7 @@ def test_a_breach_is_a_429_envelope_with_retry_after(client, make_user):
     assert response.get_json() == {
         "success": False,
         "error": {"code": "rate_limited", "message": "Rate limit exceeded: 1/hour per user"},
+        "detail": "Rate limit exceeded: 1/hour per user",
     }
     assert 0 < int(response.headers["Retry-After"]) <= 3600
     assert response.headers["X-RateLimit-Remaining"] == "0"
