@@ -130,10 +130,7 @@ class ApiJobs(QObject):
             if current():
                 self._report(exc, call)
 
-        worker = self.pool.start(work, deliver, fail, name=call.action)
-        if call.on_start is not None:
-            call.on_start(worker)
-        return worker
+        return self.pool.start(work, deliver, fail, name=call.action, on_created=call.on_start)
 
     def _report(self, error: BaseException, call: _Call) -> None:
         """Show a failure; Retry will start the same call again."""

@@ -93,8 +93,13 @@ class WorkerPool(QObject):
         on_failed: Callable[[BaseException], None] | None = None,
         on_chunk: Callable[[Any], None] | None = None,
         name: str = "",
+        on_created: Callable[[Worker], None] | None = None,
     ) -> Worker:
+        """Start `job`. `on_created` sees the worker before it runs, so what it connects
+        cannot miss a fast failure, and its slots run before `on_done`/`on_failed`."""
         worker = Worker(job, name)
+        if on_created is not None:
+            on_created(worker)
         if on_done is not None:
             worker.signals.done.connect(on_done)
         if on_failed is not None:

@@ -85,3 +85,25 @@ def test_only_the_latest_job_of_a_kind_delivers(qtbot) -> None:  # noqa: ANN001
     qtbot.waitUntil(lambda: jobs.pool.active_count == 0, timeout=WAIT_MS)
     assert results == ["new"]
     assert jobs.pool.shutdown()
+
+
+def test_on_start_sees_the_worker_before_it_runs_and_hears_a_failure_before_the_banner(
+    qtbot,  # noqa: ANN001
+) -> None:
+    jobs, failures = _jobs()
+    jobs.client = cast(ApiClient, _Client())
+    heard: list[str] = []
+    jobs.failed.connect(lambda info: heard.append("banner"))
+
+    def watch(worker: Worker) -> None:
+        heard.append("started")
+        worker.signals.failed.connect(lambda exc: heard.append("session"))
+
+    def fails_at_once(client: ApiClient, worker: Worker) -> None:
+        heard.append("ran")
+        raise ApiClientError("rate_limited", "slow down", 429)
+
+    jobs.run(fails_at_once, None, "Sending", on_start=watch)
+    qtbot.waitUntil(lambda: len(failures) == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: jobs.pool.active_count == 0, timeout=WAIT_MS)
+    assert heard == ["started", "ran", "session", "banner"]
