@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import suppress
 from typing import Any
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import ApplicationLimit, Limiter
+from limits import parse_many
+from limits.strategies import SlidingWindowCounterRateLimiter
+from sqlalchemy.exc import SQLAlchemyError
 
 from chatapp.extensions import db
 from chatapp.ratelimit import purge, storage  # importing storage registers its scheme
@@ -69,12 +73,49 @@ limiter = Limiter(key_func=_current_user_key, application_limits=[_hourly_limit(
 limiter.logger = logging.getLogger(__name__)  # storage down, fallback, recovery: with request IDs
 limiter.request_filter(_is_exempt)
 
-# Decorates each view that calls the LLM: CHAT_RATE_LIMIT per user, shared by all of them.
-llm_calls = limiter.shared_limit(
+_llm_budget = limiter.shared_limit(
     _llm_limit,
     scope=LLM_SCOPE,
     error_message=lambda: f"Rate limit exceeded for LLM calls: {_llm_limit()} per user",
 )
+
+
+def llm_calls(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorates each view that calls the LLM: CHAT_RATE_LIMIT per user, shared by them all."""
+    limited = _llm_budget(view)
+    limited.spends_llm_budget = True  # type: ignore[attr-defined]  # read by _planned_hits
+    return limited
+
+
+def _acquire_in_advance() -> None:
+    """Send the request's hits (hourly, and LLM on the views that call it) as one statement.
+
+    Flask-Limiter checks the hourly limit before the request and the LLM limit in the view's
+    decorator, a storage round trip each; the storage then answers both from this one.
+    """
+    strategy = limiter.limiter  # the in-memory fallback while our storage is down
+    if g.get("user") is None or not isinstance(strategy, SlidingWindowCounterRateLimiter):
+        return
+    if isinstance(strategy.storage, storage.DatabaseStorage):
+        with suppress(SQLAlchemyError):  # logged; each hit then goes its own way
+            strategy.storage.acquire_in_advance(_planned_hits())
+
+
+def _planned_hits() -> list[storage.Hit]:
+    """The hits, in Flask-Limiter's order: the hourly limits, then the view's, each sorted."""
+    hits = _hits(_current_hourly_limit(), GLOBAL_SCOPE)
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "spends_llm_budget", False):
+        hits += _hits(_llm_limit(), LLM_SCOPE)
+    return hits
+
+
+def _hits(limits: str, scope: str) -> list[storage.Hit]:
+    return [
+        storage.Hit(storage.counter_key(item.key_for(_current_user_key(), scope)),
+                    item.amount, item.get_expiry())
+        for item in sorted(parse_many(limits))
+    ]  # fmt: skip
 
 
 def _retry_after_only_on_429(response: Response) -> Response:
@@ -109,6 +150,7 @@ def init_app(app: Flask) -> None:
     """Bind the limiter; wire it after authentication, since limits are keyed on `g.user`."""
     if _uses_our_storage(app.config):
         _bind_database_storage(app)
+        app.before_request(_acquire_in_advance)  # after authentication, before the limiter
     # Registered before the limiter's own hook, so it runs after it (Flask reverses them).
     app.after_request(_retry_after_only_on_429)
     forget_previous_app(limiter)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from typing import Any
 
 from sqlalchemy import (
@@ -16,28 +16,28 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import asyncpg
 from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import CTE, ColumnElement, FunctionElement, Select
 
 from chatapp.models import RateLimit
 
 TABLE = RateLimit.__table__
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 ROW_COLUMNS = ["key", "user_key", "endpoint", "count", "window_seconds", "expires_at"]
+LABEL_CHARS = 128  # the width of the user_key and endpoint columns
 
 # Building these expressions costs far more than running them, so each statement is made once
-# and run with a dict of these parameters. `prefix` is a sliding window's key up to its "/".
+# and run with a dict of these parameters.
 ROW_KEY = bindparam("row_key", type_=String)
-PREFIX = bindparam("prefix", type_=String)
 USER_KEY = bindparam("user_key", type_=String)
 ENDPOINT = bindparam("endpoint", type_=String)
 AMOUNT = bindparam("amount", type_=Integer)
 EXPIRY = bindparam("expiry", type_=Integer)
-LIMIT = bindparam("limit", type_=Integer)
 BATCH_ROWS = bindparam("batch_rows", type_=Integer)
 
 
@@ -82,25 +82,78 @@ def _window_index_sqlite(element: WindowIndex, compiler: Any, **kw: Any) -> str:
     return f"CAST({now} / {seconds} AS INTEGER)"  # truncation is floor for positive values
 
 
-def _window() -> ColumnElement[int]:
-    return WindowIndex(EpochNow(), EXPIRY)
+class SlidingHit:
+    """The bound parameters of one sliding-window hit, and the expressions built on them.
+
+    `prefix` is the counter's key up to its "/"; the window index follows it. The hits of one
+    batch are numbered, so that each has parameters of its own (`prefix_0`, `prefix_1`, ...).
+    """
+
+    def __init__(self, number: int | None = None) -> None:
+        suffix = "" if number is None else f"_{number}"
+        self.suffix = suffix
+        self.prefix = bindparam("prefix" + suffix, type_=String)
+        self.user_key = bindparam("user_key" + suffix, type_=String)
+        self.endpoint = bindparam("endpoint" + suffix, type_=String)
+        self.amount = bindparam("amount" + suffix, type_=Integer)
+        self.expiry = bindparam("expiry" + suffix, type_=Integer)
+        self.limit = bindparam("limit" + suffix, type_=Integer)
+
+    def window(self) -> ColumnElement[int]:
+        return WindowIndex(EpochNow(), self.expiry)
+
+    def window_key(self, offset: int) -> ColumnElement[str]:
+        """The key of the current window (0) or of the previous one (-1)."""
+        return self.prefix + cast(self.window() + offset, String)
+
+    def previous_count(self) -> Any:
+        # An alias, so that the subquery reads the table itself, not the row being upserted.
+        previous = TABLE.alias("previous")
+        return (
+            select(previous.c.count).where(previous.c.key == self.window_key(-1)).scalar_subquery()
+        )
+
+    def current_count(self) -> ColumnElement[int]:
+        current = TABLE.alias("current")
+        count = select(current.c.count).where(current.c.key == self.window_key(0))
+        return func.coalesce(count.scalar_subquery(), 0)
+
+    def fits(self, count: ColumnElement[int] | int) -> ColumnElement[bool]:
+        """Whether `amount` more fits, with the previous window's count scaled by how much of
+        it the sliding window still covers."""
+        overlap = ((self.window() + 1) * self.expiry - EpochNow()) / self.expiry
+        carried = func.coalesce(self.previous_count(), 0) * overlap
+        return carried + count + self.amount < self.limit + 1
+
+    def new_row(self) -> Select[Any]:
+        return select(
+            self.window_key(0),
+            self.user_key,
+            self.endpoint,
+            self.amount,
+            self.expiry,
+            cast((self.window() + 2) * self.expiry, Float),  # kept while it is "previous" too
+        )
+
+    def values(self, key: str, limit: int, expiry: int, amount: int) -> dict[str, Any]:
+        """The parameters of a hit on the counter `key` (without its window index)."""
+        names = {"prefix": f"{key}/", "limit": limit, "expiry": expiry, "amount": amount}
+        names |= labels_of(key)
+        return {name + self.suffix: value for name, value in names.items()}
 
 
-def _window_key(offset: int) -> ColumnElement[str]:
-    """The key of the current window (0) or of the previous one (-1)."""
-    return PREFIX + cast(_window() + offset, String)
+def labels_of(key: str) -> dict[str, str | None]:
+    """The user and endpoint of a counter key, kept in their own columns for reporting.
+
+    Counter keys look like `LIMITER/<who>/<scope>/<multiples>/<granularity>`.
+    """
+    parts = key.split("/")
+    if parts[0] != "LIMITER" or len(parts) < 5:
+        return {"user_key": None, "endpoint": None}
+    return {"user_key": parts[1][:LABEL_CHARS], "endpoint": parts[2][:LABEL_CHARS]}
 
 
-def _previous_count() -> Any:
-    # An alias, so that the subquery reads the table itself, not the row being upserted.
-    previous = TABLE.alias("previous")
-    return select(previous.c.count).where(previous.c.key == _window_key(-1)).scalar_subquery()
-
-
-def _carried_count() -> ColumnElement[float]:
-    """The previous window's count, scaled by how much of it the sliding window still covers."""
-    overlap = ((_window() + 1) * EXPIRY - EpochNow()) / EXPIRY
-    return func.coalesce(_previous_count(), 0) * overlap
+SLIDING = SlidingHit()  # the parameters of a hit on its own
 
 
 @cache
@@ -118,31 +171,73 @@ def increment(dialect: str) -> Any:
     return statement.returning(TABLE.c.count, (TABLE.c.expires_at - now).label("seconds_left"))
 
 
-@cache
-def acquire(dialect: str) -> Any:
-    """Sliding window counter: add `amount` to the current window only if it still fits.
-
-    The weighted count is the carried previous count plus the current window's. Both the insert
-    and the update are conditional, so a refused hit writes nothing and returns no row.
-    """
-    row = select(
-        _window_key(0),
-        USER_KEY,
-        ENDPOINT,
-        AMOUNT,
-        EXPIRY,
-        cast((_window() + 2) * EXPIRY, Float),  # kept while it is the "previous" window too
-    ).where(_carried_count() + AMOUNT < LIMIT + 1)
+def _acquire_one(dialect: str, hit: SlidingHit, after: CTE | None = None) -> Any:
+    """Add `amount` to the current window only if it still fits (and, in a batch, only if the
+    hit `after` was written). Both the insert and the update are conditional, so a refused
+    hit writes nothing and returns no row."""
+    row = hit.new_row().where(hit.fits(0))
+    if after is not None:
+        row = row.where(select(after.c.key).exists())
     statement = DIALECT_INSERTS[dialect](TABLE).from_select(ROW_COLUMNS, row)
     statement = statement.on_conflict_do_update(
         index_elements=[TABLE.c.key],
-        set_={"count": TABLE.c.count + AMOUNT},
-        where=_carried_count() + TABLE.c.count + AMOUNT < LIMIT + 1,
+        set_={"count": TABLE.c.count + hit.amount},
+        where=hit.fits(TABLE.c.count),
     )
     return statement.returning(
+        TABLE.c.key,
         TABLE.c.count,
         (TABLE.c.expires_at - EpochNow()).label("seconds_left"),
-        _previous_count().label("previous"),
+        hit.previous_count().label("previous"),
+    )
+
+
+@cache
+def acquire(dialect: str) -> Any:
+    """Sliding window counter: one hit."""
+    return _acquire_one(dialect, SLIDING)
+
+
+@cache
+def acquire_batch(dialect: str, size: int) -> Any:
+    """Sliding window counter: `size` hits on different counters in one statement, each
+    written only if it and every hit before it fit, as Flask-Limiter stops at the first limit
+    a request breaks. One row back for each hit written."""
+    hits = [SlidingHit(number) for number in range(size)]
+    if dialect == "postgresql":
+        return _acquire_chained(hits)
+    return _acquire_together(dialect, hits)
+
+
+def _acquire_chained(hits: list[SlidingHit]) -> Any:
+    """PostgreSQL: a chain of data-modifying CTEs, each hit's upsert run only if the one
+    before it wrote its row, so even a concurrent hit that takes the last place is seen."""
+    written: list[CTE] = []
+    for number, hit in enumerate(hits):
+        after = written[-1] if written else None
+        written.append(_acquire_one("postgresql", hit, after).cte(f"hit_{number}"))
+    return union_all(*(select(cte) for cte in written))
+
+
+def _acquire_together(dialect: str, hits: list[SlidingHit]) -> Any:
+    """SQLite: one INSERT ... SELECT of every hit that fits. SQLite takes its write lock
+    before the statement reads, so the counts it reads are the ones it updates."""
+    rows = [
+        hit.new_row().where(*(earlier.fits(earlier.current_count()) for earlier in hits[: n + 1]))
+        for n, hit in enumerate(hits)
+    ]
+    statement = DIALECT_INSERTS[dialect](TABLE).from_select(ROW_COLUMNS, union_all(*rows))
+    statement = statement.on_conflict_do_update(
+        index_elements=[TABLE.c.key], set_={"count": TABLE.c.count + statement.excluded.count}
+    )
+    previous = case(
+        *((TABLE.c.key == hit.window_key(0), hit.previous_count()) for hit in hits), else_=None
+    )
+    return statement.returning(
+        TABLE.c.key,
+        TABLE.c.count,
+        (TABLE.c.expires_at - EpochNow()).label("seconds_left"),
+        previous.label("previous"),
     )
 
 
@@ -184,20 +279,26 @@ class Prepared:
 INCREMENT = Prepared("chatapp_increment", increment)
 ACQUIRE = Prepared("chatapp_acquire", acquire)
 
+
+@cache
+def prepared_batch(size: int) -> Prepared:
+    return Prepared(f"chatapp_acquire_{size}", partial(acquire_batch, size=size))
+
+
 READ_FIXED_WINDOW = select(
     TABLE.c.count, (TABLE.c.expires_at - EpochNow()).label("seconds_left")
 ).where(TABLE.c.key == ROW_KEY, TABLE.c.expires_at > EpochNow())
 
 READ_SLIDING_WINDOW = select(
-    func.coalesce(
-        select(TABLE.c.count).where(TABLE.c.key == _window_key(0)).scalar_subquery(), 0
-    ).label("count"),
-    ((_window() + 2) * EXPIRY - EpochNow()).label("seconds_left"),
-    func.coalesce(_previous_count(), 0).label("previous"),
+    SLIDING.current_count().label("count"),
+    ((SLIDING.window() + 2) * SLIDING.expiry - EpochNow()).label("seconds_left"),
+    func.coalesce(SLIDING.previous_count(), 0).label("previous"),
 )
 
 CLEAR_KEY = delete(TABLE).where(TABLE.c.key == ROW_KEY)
-CLEAR_SLIDING_WINDOW = delete(TABLE).where(TABLE.c.key.in_([_window_key(-1), _window_key(0)]))
+CLEAR_SLIDING_WINDOW = delete(TABLE).where(
+    TABLE.c.key.in_([SLIDING.window_key(-1), SLIDING.window_key(0)])
+)
 CLEAR_ALL = delete(TABLE)
 PROBE = select(TABLE.c.key).where(TABLE.c.key == "").limit(1)
 

@@ -21,7 +21,6 @@ log = logging.getLogger(__name__)
 
 SCHEME = "chatapp-db"
 ENGINE_KEY = "chatapp.rate_limit_engine"  # the current app's storage engine, in app.extensions
-LABEL_CHARS = 128  # the width of the user_key and endpoint columns
 
 
 def storage_engine(app_engine: Engine, engine_options: dict[str, Any]) -> Engine:
@@ -66,12 +65,14 @@ def counter_key(key: str) -> str:
     return "/".join(parts)
 
 
-def labels(key: str) -> dict[str, str | None]:
-    """The user and endpoint of a counter key, kept in their own columns for reporting."""
-    parts = key.split("/")
-    if parts[0] != "LIMITER" or len(parts) < 5:
-        return {"user_key": None, "endpoint": None}
-    return {"user_key": parts[1][:LABEL_CHARS], "endpoint": parts[2][:LABEL_CHARS]}
+@dataclass(frozen=True)
+class Hit:
+    """A sliding-window hit a request is about to make: the counter key without its window."""
+
+    key: str
+    limit: int
+    expiry: int
+    amount: int = 1
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,8 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         row_key = counter_key(key)
-        parameters = {"row_key": row_key, "amount": amount, "expiry": expiry, **labels(row_key)}
+        parameters = {"row_key": row_key, "amount": amount, "expiry": expiry}
+        parameters |= sql.labels_of(row_key)
         row = self._run(sql.INCREMENT, parameters, write=True)
         _remember(row_key, Window(row.count, row.seconds_left, read_at=time.time()))
         return row.count
@@ -156,15 +158,36 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
         if amount > limit:
             return False
         base = counter_key(key)
-        parameters = {
-            "prefix": f"{base}/", "amount": amount, "expiry": expiry, "limit": limit,
-            **labels(base),
-        }  # fmt: skip
-        row = self._run(sql.ACQUIRE, parameters, write=True)
+        planned = _planned_outcome(Hit(base, limit, expiry, amount))
+        if planned is not None:
+            return planned
+        row = self._run(sql.ACQUIRE, sql.SLIDING.values(base, limit, expiry, amount), write=True)
         if row is None:
             return False  # the statement found no room and wrote nothing
-        _remember(base, Window(row.count, row.seconds_left, row.previous or 0, time.time()))
+        _remember(base, _window_of(row))
         return True
+
+    def acquire_in_advance(self, hits: list[Hit]) -> None:
+        """Send the hits a request is about to make, in order, as one statement.
+
+        Each is written only if it and all before it fit. Flask-Limiter then asks for them
+        one by one, and `acquire_sliding_window_entry` answers from what this statement did.
+        """
+        parameters: dict[str, Any] = {}
+        for number, hit in enumerate(hits):
+            sliding = sql.SlidingHit(number)
+            parameters |= sliding.values(hit.key, hit.limit, hit.expiry, hit.amount)
+        rows = self._run(sql.prepared_batch(len(hits)), parameters, write=True, every_row=True)
+        # A row's key is the counter's key, "/" and the window's index.
+        windows = {row.key.rpartition("/")[0]: _window_of(row) for row in rows}
+        outcomes: dict[Hit, bool] = {}
+        for hit in hits:
+            window = windows.get(hit.key)
+            outcomes[hit] = window is not None
+            if window is None:
+                break  # nothing after a refused hit was written, nor will be asked for
+            _remember(hit.key, window)
+        g._planned_hits = outcomes
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         base = counter_key(key)
@@ -190,8 +213,15 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
         row = self._run(sql.READ_SLIDING_WINDOW, {"prefix": f"{base}/", "expiry": expiry})
         return Window(row.count, row.seconds_left, row.previous, time.time())
 
-    def _run(self, statement: Any, parameters: dict[str, Any], write: bool = False) -> Any:
-        """One statement in a transaction of its own: its first row, or the rows deleted.
+    def _run(
+        self,
+        statement: Any,
+        parameters: dict[str, Any],
+        write: bool = False,
+        every_row: bool = False,
+    ) -> Any:
+        """One statement in a transaction of its own: its first row (or, with `every_row`,
+        all of them), or the rows deleted.
 
         On the autocommit storage engine that transaction is the statement itself. Failures
         are logged here.
@@ -202,7 +232,9 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
                     result = statement.execute(connection, parameters)
                 else:
                     result = connection.execute(statement, parameters)
-                return result.first() if result.returns_rows else result.rowcount
+                if not result.returns_rows:
+                    return result.rowcount
+                return result.all() if every_row else result.first()
         except SQLAlchemyError as exc:
             log.error("rate limit storage failed: %s", exc)
             raise
@@ -217,6 +249,17 @@ def _remember(row_key: str, window: Window) -> None:
 
 def _recall(row_key: str) -> Window | None:
     return g.get("_rate_limit_windows", {}).get(row_key) if has_app_context() else None
+
+
+def _window_of(row: Any) -> Window:
+    return Window(row.count, row.seconds_left, row.previous or 0, time.time())
+
+
+def _planned_outcome(hit: Hit) -> bool | None:
+    """What `acquire_in_advance` did for this hit (once), or None if it didn't plan it."""
+    if not has_app_context():
+        return None
+    return g.get("_planned_hits", {}).pop(hit, None)
 
 
 def _forget(row_key: str) -> None:

@@ -42,8 +42,9 @@ def served_env(**settings: str) -> dict[str, str]:
             "LEGACY_IMPORT_ON_START": "false", **settings}  # fmt: skip
 
 
-def fire(url: str, key: str) -> Counter:
-    """REQUESTS requests from CLIENT_THREADS threads released at once; a count per status."""
+def fire(url: str, key: str, body: dict | None = None) -> Counter:
+    """REQUESTS requests from CLIENT_THREADS threads released at once; a count per status.
+    GETs, or POSTs of `body`."""
     away_from_an_hour_boundary()
     statuses: Counter = Counter()
     lock = threading.Lock()
@@ -54,7 +55,10 @@ def fire(url: str, key: str) -> Counter:
             session.headers["Authorization"] = f"Bearer {key}"
             start.wait()
             for _ in range(REQUESTS // CLIENT_THREADS):
-                status = session.get(url, timeout=30).status_code
+                if body is None:
+                    status = session.get(url, timeout=30).status_code
+                else:
+                    status = session.post(url, json=body, timeout=30).status_code
                 with lock:
                     statuses[status] += 1
 

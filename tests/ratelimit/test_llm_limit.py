@@ -55,3 +55,26 @@ def test_me_reports_what_is_left_of_the_chat_limit(client, make_user):
     limits = client.get("/me", headers=bob.headers).get_json()["rate_limits"]
     assert limits["chat"]["limit"] == "2/minute"
     assert limits["chat"]["remaining"] == 1
+
+
+# A turn's hourly and LLM hits go to the storage as one statement; Flask-Limiter's order stays:
+# the hourly limit first, and the LLM limit only for a request the hourly limit let through.
+@LLM_LIMITED
+def test_a_call_refused_by_the_chat_limit_still_counts_toward_the_hourly_limit(client, make_user):
+    bob = make_user("bob", rate_limit_per_hour=10)
+    assert [send(client, bob).status_code for _ in range(3)] == [200, 200, 429]
+    limits = client.get("/me", headers=bob.headers).get_json()["rate_limits"]
+    assert limits["requests"]["remaining"] == 10 - 3 - 1  # the three calls and this /me
+    assert limits["chat"]["remaining"] == 0
+
+
+@pytest.mark.parametrize("app_overrides", [{"CHAT_RATE_LIMIT": "5/minute"}], indirect=True)
+def test_a_call_refused_by_the_hourly_limit_spends_nothing_of_the_chat_limit(
+    client, make_user, admin
+):
+    bob = make_user("bob", rate_limit_per_hour=2)
+    assert [send(client, bob).status_code for _ in range(3)] == [200, 200, 429]
+    raised = client.patch("/users/bob", json={"rate_limit_per_hour": 100}, headers=admin.headers)
+    assert raised.status_code == 200
+    limits = client.get("/me", headers=bob.headers).get_json()["rate_limits"]
+    assert limits["chat"]["remaining"] == 5 - 2
