@@ -122,3 +122,34 @@ def test_creating_a_prompt_is_one_lookup_and_one_insert_for_any_library(app, cli
         body = {"name": "Writer!", "content": "x"}
         statements = counted(app, client, user, "POST", "/system-prompts", json=body)
         assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + 2, "\n".join(statements)
+
+
+def _autocommit_by_statement(app, client, user, method: str, path: str, **kwargs) -> list[bool]:
+    """For each statement of the request on the app's engine: did it run outside a
+    transaction (the driver in autocommit mode, so no BEGIN and no ROLLBACK round trips)?"""
+    modes: list[bool] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        dbapi = conn.connection.dbapi_connection
+        modes.append(dbapi.isolation_level is None if conn.dialect.name == "sqlite"
+                     else dbapi.autocommit)  # fmt: skip
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.open(path, method=method, headers=user.headers, **kwargs)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code in (200, 201), response.get_data(as_text=True)
+    return modes
+
+
+def test_reads_run_outside_a_transaction_and_writes_inside_one(app, client, admin):
+    add_chats(app, "admin", 3, 2, "c")
+    read = _autocommit_by_statement(app, client, admin, "GET", "/chat/history")
+    assert read and all(read)
+    body = {"message": "hi", "chat_id": "c0"}
+    written = _autocommit_by_statement(app, client, admin, "POST", "/chat", json=body)
+    assert written and not any(written)  # the same pooled connection, back in transactions
+    assert all(_autocommit_by_statement(app, client, admin, "GET", "/system-prompts"))
