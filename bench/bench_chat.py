@@ -69,7 +69,8 @@ def first_line_ms(
 def first_delta_stats(
     url: str, path: str, body: Any, headers: dict, marker: bytes, concurrency: int
 ) -> Stats:
-    """Time to the first streamed token, from `concurrency` kept-alive connections."""
+    """Time to the first streamed token, from `concurrency` kept-alive connections. `body` is
+    the request's body, or a function that returns each request's body."""
     parts = urlsplit(url)
     headers = {**headers, "Content-Type": "application/json"}
     samples: list[float] = []
@@ -78,7 +79,8 @@ def first_delta_stats(
     def worker(count: int) -> None:
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
         for i in range(count):
-            elapsed = first_line_ms(connection, path, body, headers, marker)
+            sent = body() if callable(body) else body
+            elapsed = first_line_ms(connection, path, sent, headers, marker)
             if i >= 5:  # the first few warm the connection and the server up
                 with lock:
                     samples.append(elapsed)

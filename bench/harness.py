@@ -81,12 +81,13 @@ def serving(command: list[str], port: int, env: dict[str, str] | None = None) ->
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster's database URL (CHATAPP_TEST_DATABASE_URL if set)."""
+def postgres_database(durable: bool = False) -> Iterator[str]:
+    """A throwaway PostgreSQL cluster's database URL (CHATAPP_TEST_DATABASE_URL if set);
+    `durable` keeps fsync and synchronous commits on, as a real deployment has them."""
     if os.environ.get("CHATAPP_TEST_DATABASE_URL"):
         yield os.environ["CHATAPP_TEST_DATABASE_URL"]
         return
-    cluster = start_cluster()
+    cluster = start_cluster(durable)
     try:
         yield cluster.admin_url
     finally:
@@ -123,7 +124,8 @@ def load(
     concurrency: int = 1,
     requests_total: int = 300,
 ) -> Stats:
-    """Send `requests_total` requests from `concurrency` threads, each on a kept-alive session."""
+    """Send `requests_total` requests from `concurrency` threads, each on a kept-alive session.
+    `json` is the body, or a function that returns each request's body."""
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -133,8 +135,9 @@ def load(
         nonlocal errors
         with requests.Session() as session:
             for _ in range(per_thread):
+                body = json() if callable(json) else json
                 started = time.perf_counter()
-                response = session.request(method, url, headers=headers, json=json, timeout=60)
+                response = session.request(method, url, headers=headers, json=body, timeout=60)
                 elapsed = (time.perf_counter() - started) * 1000
                 with lock:
                     latencies.append(elapsed)
@@ -154,7 +157,8 @@ def load(
 def _warm_up(url: str, method: str, headers: dict[str, str] | None, json: Any) -> None:
     with requests.Session() as session:
         for _ in range(20):
-            session.request(method, url, headers=headers, json=json, timeout=60)
+            body = json() if callable(json) else json
+            session.request(method, url, headers=headers, json=body, timeout=60)
 
 
 def _stats(latencies: list[float], errors: int, wall: float) -> Stats:

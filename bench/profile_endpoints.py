@@ -35,7 +35,9 @@ DRIVER_EXECUTE = "<method 'execute' of 'psycopg2.extensions.cursor' objects>"
 BUCKETS = (
     ("whole request (test client)", "werkzeug/test.py", "open"),
     ("authentication", "chatapp/auth.py", "authenticate_request"),
-    ("rate limiter", "flask_limiter/", "_check_request_limit"),
+    ("rate limiter: the hits, sent ahead", "chatapp/ratelimit/limiter.py", "_acquire_in_advance"),
+    ("rate limiter: Flask-Limiter's check", "flask_limiter/", "_check_request_limit"),
+    ("rate limiter: response headers", "flask_limiter/", "_Limiter__inject_headers"),
     ("request validation (spectree)", "spectree/plugins/flask_plugin.py", "request_validation"),
     ("response validation (spectree)", "spectree/plugins/flask_plugin.py", "validate_response"),
     ("view function", "chatapp/api/", None),

@@ -57,8 +57,9 @@ class Cluster:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
-    """initdb + pg_ctl start on a free port, tuned for speed (no fsync: it is thrown away)."""
+def start_cluster(durable: bool = False) -> Cluster:
+    """initdb + pg_ctl start on a free port, tuned for speed (no fsync: it is thrown away),
+    or, `durable`, with PostgreSQL's own defaults, as benchmarks want."""
     initdb, pg_ctl = find_pg_bin("initdb"), find_pg_bin("pg_ctl")
     if not (initdb and pg_ctl):
         raise RuntimeError(
@@ -70,10 +71,9 @@ def start_cluster() -> Cluster:
     data = directory / "data"
     port = _free_port()
     _run([initdb, "-D", str(data), "-U", "chatapp", "--auth=trust", "-E", "UTF8", "--no-sync"])
-    options = (
-        f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
-        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=200"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     _run([pg_ctl, "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start"])
     return Cluster(directory, port)
 

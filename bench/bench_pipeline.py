@@ -1,0 +1,133 @@
+"""The request pipeline's own cost (issue 16), all in one run on a durable PostgreSQL.
+
+The list endpoints against a bare Flask app, with limiting on and off; a turn on an existing
+chat, its first streamed delta and the `/v1` gateway against calling the provider directly.
+Every server runs on the settings the issue measured: gunicorn, 1 gthread worker × 8 threads.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import requests
+
+from bench.bench_chat import DIRECT_BODY, MODEL, fake_ollama_process, first_delta_stats
+from bench.harness import Stats, gunicorn_server, load, postgres_database, prepared_env, print_table
+
+CONCURRENCY = (1, 8)
+REQUESTS = 400
+ROUNDS = 3  # the servers take turns in each round; each figure is the median round
+CHATS, PROMPTS = 20, 10
+UNLIMITED = {"RATE_LIMIT_PER_HOUR": "1000000000", "CHAT_RATE_LIMIT": "1000000000/minute"}
+SERVING = {"workers": 1, "threads": 8}
+LISTS = ("/chat/history", "/system-prompts")
+
+
+def seed(url: str, headers: dict[str, str]) -> None:
+    """CHATS chats of one turn each, and PROMPTS prompts in the library."""
+    with requests.Session() as session:
+        session.headers.update(headers)
+        for n in range(CHATS):
+            body = {"message": f"Question {n}", "chat_id": f"chat-{n}"}
+            session.post(f"{url}/chat", json=body, timeout=30).raise_for_status()
+        for n in range(PROMPTS):
+            body = {"name": f"Prompt {n}", "content": "You are helpful."}
+            session.post(f"{url}/system-prompts", json=body, timeout=30).raise_for_status()
+
+
+def next_turn(stream: bool = False) -> Callable[[], dict[str, Any]]:
+    """Bodies that take the seeded chats in turn, so that none grows much during the bench."""
+    chat_ids = itertools.cycle(f"chat-{n}" for n in range(CHATS))
+    return lambda: {"message": "Hello", "chat_id": next(chat_ids), "stream": stream}
+
+
+def median(runs: list[Stats]) -> Stats:
+    return sorted(runs, key=lambda stats: stats.p50_ms)[len(runs) // 2]
+
+
+def rounds(measure: Callable[..., Stats], *args: Any, **kwargs: Any) -> Stats:
+    return median([measure(*args, **kwargs) for _ in range(ROUNDS)])
+
+
+def measure_lists(base: str, urls: dict[str, str], headers: dict[str, str]) -> list:
+    rows: list = []
+    for concurrency in CONCURRENCY:
+        load_at = {"concurrency": concurrency, "requests_total": REQUESTS}
+        bare = rounds(load, f"{base}/ping", **load_at)
+        rows.append((f"bare Flask /ping c={concurrency}", bare, None))
+        for path in LISTS:
+            for name, url in urls.items():
+                stats = rounds(load, f"{url}{path}", headers=headers, **load_at)
+                rows.append((f"GET {path} {name} c={concurrency}", stats, bare))
+    return rows
+
+
+def measure_turns(ollama: str, url: str, headers: dict[str, str]) -> list:
+    gateway_body = {"model": MODEL, "messages": DIRECT_BODY["messages"]}
+    rows: list = []
+    for concurrency in CONCURRENCY:
+        load_at = {"concurrency": concurrency, "requests_total": REQUESTS}
+        direct = rounds(load, f"{ollama}/api/chat", "POST", json=DIRECT_BODY, **load_at)
+        rows.append((f"fake Ollama /api/chat c={concurrency}", direct, None))
+        turn = rounds(load, f"{url}/chat", "POST", headers, next_turn(), **load_at)
+        rows.append((f"POST /chat, existing chat c={concurrency}", turn, direct))
+        gateway_url = f"{url}/v1/chat/completions"
+        gateway = rounds(load, gateway_url, "POST", headers, gateway_body, **load_at)
+        rows.append((f"POST /v1/chat/completions c={concurrency}", gateway, direct))
+    return rows
+
+
+def measure_first_delta(ollama: str, url: str, headers: dict[str, str]) -> list:
+    direct_body = {**DIRECT_BODY, "stream": True}
+    token, delta = b'"done": false', b"event: delta"
+    rows: list = []
+    for concurrency in CONCURRENCY:
+        direct = rounds(first_delta_stats, ollama, "/api/chat", direct_body, {}, token, concurrency)
+        rows.append((f"fake Ollama first token c={concurrency}", direct, None))
+        turn = next_turn(stream=True)
+        stats = rounds(first_delta_stats, url, "/chat", turn, headers, delta, concurrency)
+        rows.append((f"first delta, existing chat c={concurrency}", stats, direct))
+    return rows
+
+
+def summary(lists: list, turns: list, deltas: list) -> None:
+    """The issue's aims, each as measured above."""
+    figures = {name: (stats, base) for name, stats, base in lists + turns + deltas}
+    print("\n## Against the aims of issue 16")
+    for concurrency in CONCURRENCY:
+        for path in LISTS:
+            on, bare = figures[f"GET {path} limits on c={concurrency}"]
+            off, _ = figures[f"GET {path} limits off c={concurrency}"]
+            print(f"GET {path} c={concurrency}: {on.rps / bare.rps:.0%} of bare Flask (aim ≥ 40%)"
+                  f", the limiter costs {1 - on.rps / off.rps:.0%} of it (aim ≤ 15%)")  # fmt: skip
+    for name, aim in (("POST /chat, existing chat c=1", 5), ("POST /v1/chat/completions c=1", 2),
+                      ("first delta, existing chat c=1", 3)):  # fmt: skip
+        stats, direct = figures[name]
+        print(f"{name}: +{stats.p50_ms - direct.p50_ms:.2f} ms p50 (aim ≤ {aim} ms)")
+
+
+def main() -> None:
+    with fake_ollama_process() as ollama, postgres_database(durable=True) as database_url:
+        env, admin_key = prepared_env(database_url, OLLAMA_HOST=ollama, **UNLIMITED)
+        headers = {"Authorization": f"Bearer {admin_key}"}
+        with (
+            gunicorn_server("bench.baseline_app:app", env, **SERVING) as base,
+            gunicorn_server("wsgi:app", env, **SERVING) as url,
+            gunicorn_server("wsgi:app", {**env, "RATELIMIT_ENABLED": "false"}, **SERVING) as off,
+        ):
+            seed(url, headers)
+            lists = measure_lists(base, {"limits on": url, "limits off": off}, headers)
+            turns = measure_turns(ollama, url, headers)
+            deltas = measure_first_delta(ollama, url, headers)
+    setup = "PostgreSQL with fsync, gunicorn gthread 1 worker × 8 threads"
+    print_table(f"List endpoints against bare Flask ({setup}; {CHATS} chats)", lists)
+    print_table(f"A turn and the gateway against the direct provider call ({setup})", turns)
+    print_table(f"First streamed delta against the provider's first token ({setup})", deltas)
+    summary(lists, turns, deltas)
+    print(f"(each figure is the median of {ROUNDS} rounds)")
+
+
+if __name__ == "__main__":
+    main()
