@@ -15,7 +15,14 @@ from chatapp.providers.base import (
     Usage,
 )
 from chatapp.providers.http import HttpProvider, Timeouts
-from chatapp.providers.wire import dig, model_list, parse_json, sampling_options, sse_events
+from chatapp.providers.wire import (
+    dig,
+    model_list,
+    parse_json,
+    sampling_options,
+    sse_events,
+    tool_options,
+)
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -102,6 +109,15 @@ class AnthropicProvider(HttpProvider):
     def ping(self) -> dict[str, Any]:
         # There is no version endpoint; listing models also proves the key works.
         return {"models": len(self.models())}
+
+    def unsupported(self, messages: Sequence[Message], options: ChatOptions) -> str | None:
+        # Anthropic has tools of its own shape; this adapter doesn't translate them (yet).
+        fields = tool_options(options)
+        if fields:
+            return next(iter(fields))
+        if any(m.tool_calls or m.tool_call_id is not None for m in messages):
+            return "messages"
+        return None
 
 
 class _StreamState:
