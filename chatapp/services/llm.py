@@ -1,17 +1,14 @@
 """The app's LLM providers, and the one way every entry point gets an answer from them.
 
-`chat()` and `stream()` route a model name to its provider (SPEC section 15), retry once a
-connection that failed before the first byte, then try the model's fallbacks in order while
-no token has arrived. The chat turn and the OpenAI gateway both call them.
+`chat()` and `stream()` route a model name to its provider (SPEC section 15), with the
+retries and fallbacks of `services/fallbacks.py`. The chat turn and the OpenAI gateway both
+call them.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
 from flask import Flask, current_app, g
 
@@ -20,25 +17,20 @@ from chatapp.errors import BadRequest, NotFound
 from chatapp.errors import ModelNotFound as ModelNotFoundError
 from chatapp.providers import (
     ChatOptions,
-    Chunk,
     Message,
     ModelInfo,
     ModelNotFound,
-    ProviderTimeout,
-    ProviderUnavailable,
     Registry,
     Reply,
     Route,
     create_registry,
 )
+from chatapp.services.fallbacks import Fallbacks, routed_chunks
 from chatapp.services.model_lists import ModelLists, ProviderModels
 from chatapp.services.provider_feed import ProviderFeed, read_provider
 
-log = logging.getLogger(__name__)
-
 REGISTRY_KEY = "chatapp.providers"
 MODEL_LISTS_KEY = "chatapp.model_lists"
-T = TypeVar("T")  # what a route's provider answered first
 
 
 def init_app(app: Flask) -> None:
@@ -116,7 +108,7 @@ def find_model(name: str) -> ListedModel:
 
 def chat(messages: Sequence[Message], model: str | None, options: ChatOptions) -> Reply:
     """The whole answer; its `model` names the model that answered, as the API shows it."""
-    routes = _Fallbacks(_routes(messages, model, options))
+    routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
     try:
         reply = routes.first_to_answer(lambda r: r.target.provider.chat(messages, r.model, options))
     except ModelNotFound as exc:
@@ -129,7 +121,7 @@ class Streaming:
     """A streamed answer that has begun: its events, and which model is answering."""
 
     feed: ProviderFeed
-    routes: _Fallbacks
+    routes: Fallbacks
 
     @property
     def model(self) -> str:
@@ -143,8 +135,8 @@ def stream(messages: Sequence[Message], model: str | None, options: ChatOptions)
     A failure before the first chunk (within a ping interval) is raised here, so the response
     still gets its proper status.
     """
-    routes = _Fallbacks(_routes(messages, model, options))
-    chunks = _routed_chunks(routes, messages, options)
+    routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
+    chunks = routed_chunks(routes, messages, options)
     try:
         feed = read_provider(chunks, current_app.config["STREAM_PING_SECONDS"])
     except ModelNotFound as exc:
@@ -176,59 +168,3 @@ def _routes(messages: Sequence[Message], model: str | None, options: ChatOptions
         raise BadRequest(f"'{field}' is not supported by {route.name} (a {kind} provider)")
     fallbacks = registry().fallbacks(route)
     return [route, *(r for r in fallbacks if not r.target.provider.unsupported(messages, options))]
-
-
-class _Fallbacks:
-    """Routes tried in turn until one's provider starts answering; `route` is the latest.
-
-    A connection failure is retried once; then an unavailable or timed-out provider passes
-    the request on to the next route. Nothing here needs the request's context, since a
-    stream runs it on a thread of its own.
-    """
-
-    def __init__(self, routes: Sequence[Route]) -> None:
-        self._routes = list(routes)
-        self.route = self._routes[0]
-        self._request_id = g.get("request_id", "-")
-
-    def first_to_answer(self, start: Callable[[Route], T]) -> T:
-        """What `start` got from the first route that answered; the last one's error if none."""
-        for route, then in zip(self._routes, [*self._routes[1:], None], strict=True):
-            self.route = route
-            try:
-                return self._retried_once(start)
-            except (ProviderUnavailable, ProviderTimeout) as exc:
-                if then is None:
-                    raise
-                log.warning("request %s: %s did not answer (%s); trying %s instead",
-                            self._request_id, route.name, exc, then.name)  # fmt: skip
-        raise AssertionError("unreachable: the last route's error is raised")
-
-    def _retried_once(self, start: Callable[[Route], T]) -> T:
-        try:
-            return start(self.route)
-        except ProviderUnavailable as exc:
-            log.warning(
-                "request %s: %s: %s; trying once more", self._request_id, self.route.name, exc
-            )
-            return start(self.route)
-
-
-def _routed_chunks(
-    routes: _Fallbacks, messages: Sequence[Message], options: ChatOptions
-) -> Iterator[Chunk]:
-    """The chunks of the first route that sends one; after that, a failure is the stream's."""
-
-    def begin(route: Route) -> tuple[Chunk | None, Iterator[Chunk]]:
-        chunks = route.target.provider.stream(messages, route.model, options)
-        try:
-            return next(chunks, None), chunks
-        except BaseException:
-            chunks.close()  # type: ignore[attr-defined]  # streams are generators
-            raise
-
-    first, rest = routes.first_to_answer(begin)
-    with closing(rest):  # type: ignore[type-var]  # streams are generators
-        if first is not None:
-            yield first
-            yield from rest
