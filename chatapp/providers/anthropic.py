@@ -51,10 +51,11 @@ class AnthropicProvider(HttpProvider):
         api_key: str | None = None,
         *,
         timeouts: Timeouts,
+        name: str = "anthropic",
     ) -> None:
         key = {"x-api-key": api_key} if api_key else {}
         super().__init__(
-            "anthropic",
+            name,
             base_url or DEFAULT_BASE_URL,
             timeouts=timeouts,
             model_missing=_model_missing,
@@ -92,7 +93,7 @@ class AnthropicProvider(HttpProvider):
                 text = state.update(kind, frame)
                 if text:
                     yield Chunk(content=text)
-        raise ProviderResponseError("anthropic ended the stream before it was done")
+        raise ProviderResponseError(f"{self.name} ended the stream before it was done")
 
     def models(self) -> list[ModelInfo]:
         found: list[ModelInfo] = []

@@ -14,15 +14,23 @@ from chatapp.providers.openai import OpenAIProvider
 
 
 def make_provider(
-    kind: str, base_url: str | None, api_key: str | None, timeouts: Timeouts
+    kind: str,
+    base_url: str | None,
+    api_key: str | None,
+    timeouts: Timeouts,
+    name: str | None = None,
 ) -> Provider:
-    """An adapter of `kind` ("ollama", "openai" or "anthropic"); None takes its default URL."""
+    """An adapter of `kind` ("ollama", "openai" or "anthropic"); None takes its default URL.
+
+    `name` (default: the kind) is how its errors name it, e.g. a providers file's name for it.
+    """
+    name = name or kind
     if kind == "ollama":
-        return OllamaProvider(base_url, timeouts=timeouts)
+        return OllamaProvider(base_url, timeouts=timeouts, name=name)
     if kind == "openai":
-        return OpenAIProvider(base_url, api_key, timeouts=timeouts)
+        return OpenAIProvider(base_url, api_key, timeouts=timeouts, name=name)
     if kind == "anthropic":
-        return AnthropicProvider(base_url, api_key, timeouts=timeouts)
+        return AnthropicProvider(base_url, api_key, timeouts=timeouts, name=name)
     raise ValueError(f"Unknown provider type {kind!r}; expected one of: {', '.join(KINDS)}")
 
 

@@ -68,9 +68,11 @@ def _error_frame(payload: Any) -> bool:
 class OllamaProvider(HttpProvider):
     """Talks to an Ollama server."""
 
-    def __init__(self, host: str | None = DEFAULT_HOST, *, timeouts: Timeouts) -> None:
+    def __init__(
+        self, host: str | None = DEFAULT_HOST, *, timeouts: Timeouts, name: str = "ollama"
+    ) -> None:
         super().__init__(
-            "ollama",
+            name,
             normalize_host(host),
             timeouts=timeouts,
             model_missing=_model_missing,
@@ -114,7 +116,7 @@ class OllamaProvider(HttpProvider):
                     finish = _finish(frame, called)
                     yield Chunk(done=True, usage=_usage(frame), finish_reason=finish)
                     return
-        raise ProviderResponseError("ollama ended the stream before it was done")
+        raise ProviderResponseError(f"{self.name} ended the stream before it was done")
 
     def models(self) -> list[ModelInfo]:
         payload = self._http.get_json("/api/tags")

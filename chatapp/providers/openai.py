@@ -50,10 +50,11 @@ class OpenAIProvider(HttpProvider):
         api_key: str | None = None,
         *,
         timeouts: Timeouts,
+        name: str = "openai",
     ) -> None:
         # Like the openai SDK, base_url includes the /v1; local servers often need no key.
         super().__init__(
-            "openai",
+            name,
             base_url or DEFAULT_BASE_URL,
             timeouts=timeouts,
             model_missing=_model_missing,
@@ -96,7 +97,7 @@ class OpenAIProvider(HttpProvider):
                     if content:
                         yield Chunk(content=content)
         if finish is None:
-            raise ProviderResponseError("openai ended the stream before it was done")
+            raise ProviderResponseError(f"{self.name} ended the stream before it was done")
         # Tolerate servers that finish a choice but never send [DONE].
         yield _last_chunk(calls, usage, finish)
 

@@ -39,7 +39,9 @@ def test_models_lists_every_provider_and_a_down_one_with_its_error(client, admin
     statuses = {p["name"]: p for p in body["providers"]}
     assert statuses["local"] == {"name": "local", "type": "ollama", "status": "ok"}
     assert statuses["gone"]["status"] == "down"
-    assert statuses["gone"]["error"]["code"] == "provider_unavailable"
+    assert statuses["gone"]["error"] == {
+        "code": "provider_unavailable", "message": "Cannot connect to gone"
+    }  # fmt: skip
 
 
 def test_model_lists_are_cached_so_a_second_call_asks_no_provider(
@@ -234,3 +236,13 @@ def test_health_reports_each_provider(client):
     }  # fmt: skip
     assert providers["local"]["version"] == "0.5.1" and providers["claude"]["type"] == "anthropic"
     assert providers["gone"]["error"]
+
+
+def test_health_waits_on_no_hung_provider_longer_than_on_one(client, fake_anthropic):
+    # All providers are checked at once, within one 2-second wait: a hung one is reported
+    # down while the others still answer.
+    fake_anthropic.hang = True
+    body = client.get("/health").get_json()
+    statuses = {name: p["status"] for name, p in body["providers"].items()}
+    assert statuses["claude"] == "down"
+    assert statuses["local"] == statuses["cloud"] == "ok"
