@@ -17,13 +17,19 @@ bp = Blueprint("models", __name__)
 @api_spec.validate(resp=documented(200, ModelsResponse, 502, 503, 504), tags=["chat"])
 def list_models() -> ModelsResponse:
     listing = llm.list_models()
-    several = llm.registry().qualified
     return ModelsResponse(
         provider=llm.provider_name(),
         default_model=llm.default_model(),
         models=[ModelOut.of(m.name, m.provider, m.info) for m in listing.models],
-        providers=[provider_listed(p) for p in listing.providers] if several else None,
+        providers=providers_listed(listing),
     )
+
+
+def providers_listed(listing: llm.Listing) -> list[ProviderListed] | None:
+    """Each provider's status, when there are several (a providers file)."""
+    if listing.providers is None:
+        return None
+    return [provider_listed(listed) for listed in listing.providers]
 
 
 def provider_listed(listed: ProviderModels) -> ProviderListed:

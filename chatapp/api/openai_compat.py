@@ -12,7 +12,7 @@ from typing import Any, assert_never
 from flask import Blueprint
 
 from chatapp import ratelimit
-from chatapp.api.llm_models import provider_listed
+from chatapp.api.llm_models import providers_listed
 from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
 from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
@@ -63,10 +63,9 @@ def streamed(body: ChatCompletionRequest) -> Iterator[str]:
 @api_spec.validate(resp=documented(200, ModelList, 502, 503, 504), tags=["openai"])
 def list_models() -> ModelList:
     listing = llm.list_models()
-    several = llm.registry().qualified
     return ModelList(
         data=[ModelObject.of(m.name, m.info, m.provider) for m in listing.models],
-        providers=[provider_listed(p) for p in listing.providers] if several else None,
+        providers=providers_listed(listing),
     )
 
 

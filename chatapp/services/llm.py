@@ -76,10 +76,10 @@ class ListedModel:
 
 @dataclass(frozen=True)
 class Listing:
-    """Every provider's models, and each provider's list (with its error, if it failed)."""
+    """Every provider's models; with a providers file, each one's list (and error, if any)."""
 
     models: list[ListedModel]
-    providers: list[ProviderModels]
+    providers: list[ProviderModels] | None
 
 
 def list_models() -> Listing:
@@ -95,7 +95,7 @@ def list_models() -> Listing:
         for listed in lists
         for info in listed.models
     ]
-    return Listing(models, lists)
+    return Listing(models, lists if registry().qualified else None)
 
 
 def find_model(name: str) -> ListedModel:
