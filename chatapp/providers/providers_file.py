@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
@@ -40,7 +41,6 @@ from pydantic_core import PydanticCustomError
 
 ProviderName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^\S+$")]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$")]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
@@ -55,7 +55,7 @@ class _Entry(BaseModel):
 
 class ProviderEntry(_Entry):
     type: Literal["ollama", "openai", "anthropic"]
-    base_url: Url | None = None  # None: the type's usual address
+    base_url: AnyHttpUrl | None = None  # None: the type's usual address
     api_key_env: EnvName | None = None
     models: Annotated[list[Name], Field(min_length=1)] | None = None  # the allow-list
 
@@ -92,13 +92,13 @@ class ProvidersFile(_Entry):
             named.append((f'models."{key}"', key))
             named += [(f'models."{key}".fallbacks', name) for name in entry.fallbacks]
         for where, name in named:
-            problem = self.unknown(name)
+            problem = self.problem_with(name)
             if problem:
                 raise PydanticCustomError("unknown_model", "{where}: {problem}",
                                           {"where": where, "problem": problem})  # fmt: skip
         return self
 
-    def unknown(self, name: str) -> str | None:
+    def problem_with(self, name: str) -> str | None:
         """Why `name` names no model this file offers, or None when it does."""
         provider, sep, model = name.partition("/")
         entry = self.providers.get(provider)

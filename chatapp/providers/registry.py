@@ -119,6 +119,7 @@ def _named(
     name: str, entry: ProviderEntry, config: Mapping[str, object], environ: Mapping[str, str]
 ) -> NamedProvider:
     key = environ.get(entry.api_key_env) if entry.api_key_env else None
-    provider = make_provider(entry.type, entry.base_url, key, timeouts_from(config), name)
+    url = str(entry.base_url) if entry.base_url else None
+    provider = make_provider(entry.type, url, key, timeouts_from(config), name)
     allowed = tuple(entry.models) if entry.models is not None else None
     return NamedProvider(name, entry.type, provider, allowed)

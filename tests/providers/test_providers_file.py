@@ -32,7 +32,7 @@ BAD_FILES = {
     ),
     "bad URL": (
         '[providers.local]\ntype = "ollama"\nbase_url = "localhost:11434"\n',
-        "providers.local.base_url: String should match pattern",
+        "providers.local.base_url: URL scheme should be 'http' or 'https'",
     ),
     "fallback naming an unknown provider": (
         LOCAL + '[models."local/m"]\nfallbacks = ["cloud/gpt-4o"]\n',
