@@ -33,6 +33,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "RATELIMIT_ENABLED": (True, _bool),
     "RATELIMIT_PURGE_SECONDS": (300.0, float),
     "LLM_PROVIDER": ("ollama", str),
+    "PROVIDERS_FILE": (None, str),  # several providers at once (SPEC section 15)
     "LLM_MODEL": ("llama3.1:8b-instruct-q8_0", str),
     "OLLAMA_HOST": ("http://127.0.0.1:11434", str),
     "OPENAI_BASE_URL": ("https://api.openai.com/v1", str),

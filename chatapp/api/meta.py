@@ -47,11 +47,15 @@ def index() -> RootResponse:
     resp=SpecResponse(HTTP_200=HealthResponse, HTTP_503=HealthResponse), tags=["meta"], security={}
 )
 def health() -> tuple[HealthResponse, int]:
-    status, database, provider = health_report()
+    report = health_report()
     body = HealthResponse(
-        status=status, version=chatapp.__version__, database=database, provider=provider
+        status=report.status,
+        version=chatapp.__version__,
+        database=report.database,
+        provider=report.provider,
+        providers=report.providers,
     )
-    return body, 503 if status == "down" else 200
+    return body, 503 if report.status == "down" else 200
 
 
 @bp.get("/openapi.json")

@@ -1,4 +1,4 @@
-"""The OpenAI-compatible gateway: `POST /v1/chat/completions` and `GET /v1/models`."""
+"""The OpenAI-compatible gateway: `POST /v1/chat/completions` and `GET /v1/models[/<id>]`."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from typing import Any, assert_never
 from flask import Blueprint
 
 from chatapp import ratelimit
+from chatapp.api.llm_models import providers_listed
 from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
 from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
-from chatapp.providers import Reply
+from chatapp.providers import Reply, ToolCall
 from chatapp.schemas.openai_compat import (
     AssistantMessage,
     ChatCompletion,
@@ -26,6 +27,8 @@ from chatapp.schemas.openai_compat import (
     CompletionUsage,
     ModelList,
     ModelObject,
+    ToolCallDelta,
+    ToolCallOut,
 )
 from chatapp.schemas.openai_compat import Delta as DeltaOut
 from chatapp.services import completions, llm
@@ -59,15 +62,25 @@ def streamed(body: ChatCompletionRequest) -> Iterator[str]:
 @bp.get("/models")
 @api_spec.validate(resp=documented(200, ModelList, 502, 503, 504), tags=["openai"])
 def list_models() -> ModelList:
-    owner = llm.provider_name()
-    return ModelList(data=[ModelObject.of(info, owner) for info in llm.list_models()])
+    listing = llm.list_models()
+    return ModelList(
+        data=[ModelObject.of(m.name, m.info, m.provider) for m in listing.models],
+        providers=providers_listed(listing),
+    )
+
+
+@bp.get("/models/<path:model>")
+@api_spec.validate(resp=documented(200, ModelObject, 404, 502, 503, 504), tags=["openai"])
+def retrieve_model(model: str) -> ModelObject:
+    found = llm.find_model(model)
+    return ModelObject.of(found.name, found.info, found.provider)
 
 
 def completion(reply: Reply) -> ChatCompletion:
     """The provider's whole answer, as a `chat.completion`."""
-    choice = Choice(
-        message=AssistantMessage(content=reply.content), finish_reason=reply.finish_reason or "stop"
-    )
+    calls = [ToolCallOut.of(call) for call in reply.tool_calls] or None
+    message = AssistantMessage(content=reply.content or (None if calls else ""), tool_calls=calls)
+    choice = Choice(message=message, finish_reason=reply.finish_reason or "stop")
     return ChatCompletion(
         id=completion_id(),
         created=int(time.time()),
@@ -97,14 +110,15 @@ class _ChunkWriter:
         self.created = int(time.time())
         self.model = ""  # known from the Started event, which always comes first
         self.include_usage = include_usage
+        self.tool_calls = 0  # sent so far: each call's index in the stream
 
     def render(self, event: TurnEvent) -> str:
         match event:
             case Started(model=model):
                 self.model = model
                 return self.chunk([ChunkChoice(delta=DeltaOut(role="assistant", content=""))])
-            case Delta(content=content):
-                return self.chunk([ChunkChoice(delta=DeltaOut(content=content))])
+            case Delta(content=content, tool_calls=calls):
+                return self.chunk([ChunkChoice(delta=self.delta(content, calls))])
             case Ping():
                 return PING
             case Done():
@@ -115,7 +129,18 @@ class _ChunkWriter:
             case _:
                 assert_never(event)
 
+    def delta(self, content: str, calls: tuple[ToolCall, ...]) -> DeltaOut:
+        if not calls:
+            return DeltaOut(content=content)
+        first, self.tool_calls = self.tool_calls, self.tool_calls + len(calls)
+        deltas = [
+            ToolCallDelta(index=index, **ToolCallOut.of(call).model_dump())
+            for index, call in enumerate(calls, start=first)
+        ]
+        return DeltaOut(content=content or None, tool_calls=deltas)
+
     def done(self, event: Done) -> str:
+        self.model = event.model or self.model  # a fallback may have answered after a ping
         finish = event.finish_reason or "stop"
         text = self.chunk([ChunkChoice(delta=DeltaOut(), finish_reason=finish)])
         if self.include_usage:

@@ -36,9 +36,10 @@ def chat_event(event: TurnEvent) -> str:
             return sse("delta", {"content": content})
         case Ping():
             return PING
-        case Done(usage=usage, finish_reason=finish, chat_id=chat_id):
+        case Done(usage=usage, finish_reason=finish, chat_id=chat_id, model=model):
             usage_out = UsageOut.of(usage).model_dump()
-            return sse("done", {"chat_id": chat_id, "usage": usage_out, "finish_reason": finish})
+            done = {"chat_id": chat_id, "usage": usage_out, "finish_reason": finish, "model": model}
+            return sse("done", done)
         case Failed(error=error):
             return sse("error", error_body(error))
         case _:

@@ -15,7 +15,14 @@ from chatapp.providers.base import (
     Usage,
 )
 from chatapp.providers.http import HttpProvider, Timeouts
-from chatapp.providers.wire import dig, model_list, parse_json, sampling_options, sse_events
+from chatapp.providers.wire import (
+    dig,
+    model_list,
+    parse_json,
+    sampling_options,
+    sse_events,
+    tool_options,
+)
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -44,10 +51,11 @@ class AnthropicProvider(HttpProvider):
         api_key: str | None = None,
         *,
         timeouts: Timeouts,
+        name: str = "anthropic",
     ) -> None:
         key = {"x-api-key": api_key} if api_key else {}
         super().__init__(
-            "anthropic",
+            name,
             base_url or DEFAULT_BASE_URL,
             timeouts=timeouts,
             model_missing=_model_missing,
@@ -85,7 +93,7 @@ class AnthropicProvider(HttpProvider):
                 text = state.update(kind, frame)
                 if text:
                     yield Chunk(content=text)
-        raise ProviderResponseError("anthropic ended the stream before it was done")
+        raise ProviderResponseError(f"{self.name} ended the stream before it was done")
 
     def models(self) -> list[ModelInfo]:
         found: list[ModelInfo] = []
@@ -102,6 +110,15 @@ class AnthropicProvider(HttpProvider):
     def ping(self) -> dict[str, Any]:
         # There is no version endpoint; listing models also proves the key works.
         return {"models": len(self.models())}
+
+    def unsupported(self, messages: Sequence[Message], options: ChatOptions) -> str | None:
+        # Anthropic has tools of its own shape; this adapter doesn't translate them (yet).
+        fields = tool_options(options)
+        if fields:
+            return next(iter(fields))
+        if any(m.tool_calls or m.tool_call_id is not None for m in messages):
+            return "messages"
+        return None
 
 
 class _StreamState:

@@ -8,11 +8,26 @@ from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function the model asks the caller to run; arguments is a JSON text, as OpenAI's."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class Message:
-    """One turn of a conversation; role is "system", "user" or "assistant"."""
+    """One turn of a conversation; role is "system", "user", "assistant" or "tool".
+
+    An assistant message may carry the tool calls it made; a "tool" message answers the call
+    named by tool_call_id.
+    """
 
     role: str
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,10 @@ class ChatOptions:
     max_tokens: int | None = None
     top_p: float | None = None
     stop: tuple[str, ...] = ()  # sequences that end the reply
+    # OpenAI's shapes, passed on as given to the providers that speak them.
+    tools: tuple[dict[str, Any], ...] = ()
+    tool_choice: str | dict[str, Any] | None = None
+    response_format: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +60,7 @@ class Reply:
     model: str
     usage: Usage
     finish_reason: str | None  # "stop" | "length" | None (other upstream reasons pass through)
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +72,7 @@ class Chunk:
     """
 
     content: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()  # each call whole, never a fragment
     done: bool = False
     usage: Usage | None = None
     finish_reason: str | None = None
@@ -83,6 +104,10 @@ class Provider(Protocol):
 
     def ping(self) -> dict[str, Any]:
         """Return a little about the provider (e.g. its version); raise ProviderError if down."""
+        ...
+
+    def unsupported(self, messages: Sequence[Message], options: ChatOptions) -> str | None:
+        """The request field this provider can't honour (e.g. "tools"), or None."""
         ...
 
 

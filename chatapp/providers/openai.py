@@ -12,10 +12,20 @@ from chatapp.providers.base import (
     ModelInfo,
     ProviderResponseError,
     Reply,
+    ToolCall,
     Usage,
 )
 from chatapp.providers.http import HttpProvider, Timeouts
-from chatapp.providers.wire import dig, model_list, parse_json, sampling_options, sse_events
+from chatapp.providers.wire import (
+    dig,
+    model_list,
+    openai_message,
+    parse_json,
+    sampling_options,
+    sse_events,
+    tool_calls,
+    tool_options,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -40,10 +50,11 @@ class OpenAIProvider(HttpProvider):
         api_key: str | None = None,
         *,
         timeouts: Timeouts,
+        name: str = "openai",
     ) -> None:
         # Like the openai SDK, base_url includes the /v1; local servers often need no key.
         super().__init__(
-            "openai",
+            name,
             base_url or DEFAULT_BASE_URL,
             timeouts=timeouts,
             model_missing=_model_missing,
@@ -60,6 +71,7 @@ class OpenAIProvider(HttpProvider):
             model=dig(payload, "model", kind=str, default=model),
             usage=_usage(payload) or Usage(),
             finish_reason=dig(choice, "finish_reason", kind=str, default=None),
+            tool_calls=tool_calls(dig(choice, "message", "tool_calls", default=None), "call_"),
         )
 
     def stream(
@@ -68,10 +80,11 @@ class OpenAIProvider(HttpProvider):
         body = _body(messages, model, options, True)
         usage: Usage | None = None
         finish: str | None = None
+        calls = _ToolCallParts()
         with self._http.stream_lines("/chat/completions", body) as lines:
             for _event, data in sse_events(lines):
                 if data.strip() == "[DONE]":
-                    yield Chunk(done=True, usage=usage or Usage(), finish_reason=finish)
+                    yield _last_chunk(calls, usage, finish)
                     return
                 frame = parse_json(data, self.name)
                 self._raise_in_band(frame, model)
@@ -79,13 +92,14 @@ class OpenAIProvider(HttpProvider):
                 # The usage chunk has "choices": [] and some servers send null: both mean none.
                 for choice in dig(frame, "choices", kind=list, default=[])[:1]:
                     finish = dig(choice, "finish_reason", kind=str, default=None) or finish
+                    calls.add(dig(choice, "delta", "tool_calls", kind=list, default=[]))
                     content = dig(choice, "delta", "content", kind=str, default="")
                     if content:
                         yield Chunk(content=content)
         if finish is None:
-            raise ProviderResponseError("openai ended the stream before it was done")
+            raise ProviderResponseError(f"{self.name} ended the stream before it was done")
         # Tolerate servers that finish a choice but never send [DONE].
-        yield Chunk(done=True, usage=usage or Usage(), finish_reason=finish)
+        yield _last_chunk(calls, usage, finish)
 
     def models(self) -> list[ModelInfo]:
         payload = self._http.get_json("/models")
@@ -96,18 +110,48 @@ class OpenAIProvider(HttpProvider):
         # OpenAI-compatible servers have no version endpoint; listing models proves the key too.
         return {"models": len(self.models())}
 
+    def unsupported(self, messages: Sequence[Message], options: ChatOptions) -> str | None:
+        return None  # the gateway's request fields are this wire format's own
+
+
+class _ToolCallParts:
+    """Tool calls as a stream sends them, in fragments keyed by index, put back together."""
+
+    def __init__(self) -> None:
+        self._parts: dict[int, dict[str, Any]] = {}
+
+    def add(self, fragments: list[Any]) -> None:
+        for fragment in fragments:
+            index = dig(fragment, "index", kind=int, default=0)
+            part = self._parts.setdefault(index, {"id": "", "name": "", "arguments": ""})
+            part["id"] = part["id"] or dig(fragment, "id", kind=str, default="")
+            part["name"] = part["name"] or dig(fragment, "function", "name", kind=str, default="")
+            part["arguments"] += dig(fragment, "function", "arguments", kind=str, default="")
+
+    def whole(self) -> tuple[ToolCall, ...]:
+        return tuple(
+            ToolCall(part["id"] or f"call_{index}", part["name"], part["arguments"])
+            for index, part in sorted(self._parts.items())
+        )
+
+
+def _last_chunk(calls: _ToolCallParts, usage: Usage | None, finish: str | None) -> Chunk:
+    """The done chunk; a stream's tool calls go out whole, with it."""
+    return Chunk(tool_calls=calls.whole(), done=True, usage=usage or Usage(), finish_reason=finish)
+
 
 def _body(
     messages: Sequence[Message], model: str, options: ChatOptions, stream: bool
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": model,
-        "messages": [{"role": m.role, "content": m.content} for m in messages],
+        "messages": [openai_message(m) for m in messages],
         "stream": stream,
     }
     if stream:
         body["stream_options"] = {"include_usage": True}
     body.update(sampling_options(options))  # our names are OpenAI's
+    body.update(tool_options(options))
     return body
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from chatapp.providers.base import ChatOptions, MalformedResponse, ModelInfo
+from chatapp.providers.base import ChatOptions, MalformedResponse, Message, ModelInfo, ToolCall
 
 _MISSING: Any = object()
 
@@ -105,3 +105,47 @@ def model_list(entries: list[Any], key: str) -> list[ModelInfo]:
         )
         for entry in entries
     ]
+
+
+def tool_options(options: ChatOptions) -> dict[str, Any]:
+    """tools, tool_choice and response_format, as OpenAI names them, when they are set."""
+    fields = {
+        "tools": list(options.tools) or None,
+        "tool_choice": options.tool_choice,
+        "response_format": options.response_format,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def openai_message(message: Message) -> dict[str, Any]:
+    """A message in OpenAI's chat format (which Ollama's /api/chat mostly shares)."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id is not None:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def tool_call(entry: Any, fallback_id: str) -> ToolCall:
+    """One tool call from OpenAI's or Ollama's shape; Ollama's arguments are an object."""
+    arguments = dig(entry, "function", "arguments", default="")
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(
+        id=dig(entry, "id", kind=str, default=fallback_id),
+        name=dig(entry, "function", "name", kind=str),
+        arguments=arguments,
+    )
+
+
+def tool_calls(entries: Any, id_prefix: str) -> tuple[ToolCall, ...]:
+    """A message's tool calls; the ones without an id get `<id_prefix><index>`."""
+    if not entries:
+        return ()
+    if not isinstance(entries, list):
+        raise MalformedResponse("unexpected response shape: tool_calls is not a list")
+    return tuple(tool_call(entry, f"{id_prefix}{i}") for i, entry in enumerate(entries))

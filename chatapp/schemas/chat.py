@@ -179,20 +179,41 @@ class ExportQuery(BaseModel):
 
 
 class ModelOut(BaseModel):
-    """A model's name, plus whatever else the provider says about it."""
+    """A model's name, its provider and the provider's name for it, plus what else it says."""
 
     model_config = ConfigDict(extra="allow")
 
-    name: str
+    name: str = Field(description="What to send as `model`: `<provider>/<model>` with a file")
+    provider: str
+    model: str
 
     @classmethod
-    def of(cls, info: ModelInfo) -> ModelOut:
-        details: dict[str, Any] = {k: v for k, v in info.details.items() if k != "name"}
-        return cls(name=info.name, **details)
+    def of(cls, name: str, provider: str, info: ModelInfo) -> ModelOut:
+        details: dict[str, Any] = {
+            k: v for k, v in info.details.items() if k not in ("name", "provider", "model")
+        }
+        return cls(name=name, provider=provider, model=info.name, **details)
+
+
+class ProviderErrorOut(BaseModel):
+    code: str
+    message: str
+
+
+class ProviderListed(BaseModel):
+    """Whether a provider could list its models; a provider that is down says why."""
+
+    name: str
+    type: str
+    status: Literal["ok", "down"]
+    error: ProviderErrorOut | None = Field(None, exclude_if=_is_none)
 
 
 class ModelsResponse(BaseModel):
     success: Literal[True] = True
-    provider: str
+    provider: str = Field(description="The default model's provider")
     default_model: str
     models: list[ModelOut]
+    providers: list[ProviderListed] | None = Field(
+        None, exclude_if=_is_none, description="With several providers: each one's status"
+    )

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from chatapp.providers import ChatOptions, Message, ModelInfo, Usage
-from chatapp.schemas.chat import ModelName
+from chatapp.providers import ChatOptions, Message, ModelInfo, ToolCall, Usage
+from chatapp.schemas.chat import ModelName, ProviderListed
 
-Role = Literal["system", "developer", "user", "assistant"]
+Role = Literal["system", "developer", "user", "assistant", "tool"]
+FunctionName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Temperature = Annotated[float, Field(ge=0, le=2)]
 TokenCount = Annotated[int, Field(ge=1)]
 
@@ -30,15 +31,99 @@ class TextPart(OpenAIRequest):
     text: str
 
 
+class FunctionCallIn(OpenAIRequest):
+    name: FunctionName
+    arguments: str = Field(description="The arguments, as JSON text")
+
+
+class ToolCallIn(OpenAIRequest):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    type: Literal["function"] = "function"
+    function: FunctionCallIn
+
+    def call(self) -> ToolCall:
+        return ToolCall(self.id, self.function.name, self.function.arguments)
+
+
 class ChatMessageIn(OpenAIRequest):
     role: Role = Field(description='"developer" is taken as "system"')
-    content: str | list[TextPart] = Field(description="Text, or a list of text parts")
+    content: str | list[TextPart] | None = Field(
+        None, description="Text, or a list of text parts; null in an assistant's tool call"
+    )
+    tool_calls: list[ToolCallIn] | None = Field(None, description="An assistant's tool calls")
+    tool_call_id: str | None = Field(None, description="The call a tool message answers")
+
+    @model_validator(mode="after")
+    def _complete(self) -> ChatMessageIn:
+        if self.role == "tool" and not self.tool_call_id:
+            raise ValueError("a tool message needs tool_call_id")
+        if self.content is None and not (self.role == "assistant" and self.tool_calls):
+            raise ValueError("content is required, unless an assistant message has tool_calls")
+        return self
 
     def message(self) -> Message:
         role = "system" if self.role == "developer" else self.role
-        if isinstance(self.content, str):
-            return Message(role, self.content)
-        return Message(role, "\n".join(part.text for part in self.content))
+        calls = tuple(call.call() for call in self.tool_calls or ())
+        return Message(role, self._text(), tool_calls=calls, tool_call_id=self.tool_call_id)
+
+    def _text(self) -> str:
+        if self.content is None or isinstance(self.content, str):
+            return self.content or ""
+        return "\n".join(part.text for part in self.content)
+
+
+class PassedOn(BaseModel):
+    """A part of the request handed to the provider as sent, with every field kept."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+class FunctionDefinition(PassedOn):
+    name: FunctionName
+    description: str | None = None
+    parameters: dict[str, Any] | None = Field(None, description="A JSON schema")
+
+
+class Tool(PassedOn):
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class NamedFunction(PassedOn):
+    name: FunctionName
+
+
+class NamedToolChoice(PassedOn):
+    type: Literal["function"]
+    function: NamedFunction
+
+
+class JsonSchemaFormat(PassedOn):
+    name: str
+    schema_: dict[str, Any] = Field(alias="schema")
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True, by_alias=True)
+
+
+class ResponseFormat(PassedOn):
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+    @model_validator(mode="after")
+    def _schema_given(self) -> ResponseFormat:
+        if (self.type == "json_schema") != (self.json_schema is not None):
+            raise ValueError('json_schema is required with type "json_schema", and only then')
+        return self
+
+    def wire(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type}
+        if self.json_schema is not None:
+            body["json_schema"] = self.json_schema.wire()
+        return body
 
 
 class StreamOptions(OpenAIRequest):
@@ -56,16 +141,23 @@ class ChatCompletionRequest(OpenAIRequest):
     n: Literal[1] | None = Field(None, description="Only one choice is generated")
     stream: bool | None = False
     stream_options: StreamOptions | None = None
+    tools: list[Tool] | None = Field(None, description="Passed on; 400 where unsupported")
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    response_format: ResponseFormat | None = None
 
     def context(self) -> list[Message]:
         return [message.message() for message in self.messages]
 
     def options(self) -> ChatOptions:
+        choice = self.tool_choice
         return ChatOptions(
             temperature=self.temperature,
             max_tokens=self.max_completion_tokens or self.max_tokens,
             top_p=self.top_p,
             stop=(self.stop,) if isinstance(self.stop, str) else tuple(self.stop or ()),
+            tools=tuple(tool.wire() for tool in self.tools or ()),
+            tool_choice=choice.wire() if isinstance(choice, NamedToolChoice) else choice,
+            response_format=self.response_format.wire() if self.response_format else None,
         )
 
     @property
@@ -88,9 +180,25 @@ class CompletionUsage(BaseModel):
         )
 
 
+class FunctionCallOut(BaseModel):
+    name: str
+    arguments: str
+
+
+class ToolCallOut(BaseModel):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCallOut
+
+    @classmethod
+    def of(cls, call: ToolCall) -> ToolCallOut:
+        return cls(id=call.id, function=FunctionCallOut(name=call.name, arguments=call.arguments))
+
+
 class AssistantMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
-    content: str
+    content: str | None
+    tool_calls: list[ToolCallOut] | None = Field(None, exclude_if=_is_none)
 
 
 class Choice(BaseModel):
@@ -108,9 +216,16 @@ class ChatCompletion(BaseModel):
     usage: CompletionUsage
 
 
+class ToolCallDelta(ToolCallOut):
+    """A whole tool call in a stream; `index` tells the calls apart, as OpenAI's do."""
+
+    index: int
+
+
 class Delta(BaseModel):
     role: Literal["assistant"] | None = Field(None, exclude_if=_is_none)
     content: str | None = Field(None, exclude_if=_is_none)
+    tool_calls: list[ToolCallDelta] | None = Field(None, exclude_if=_is_none)
 
 
 class ChunkChoice(BaseModel):
@@ -137,8 +252,8 @@ class ModelObject(BaseModel):
     owned_by: str
 
     @classmethod
-    def of(cls, info: ModelInfo, owner: str) -> ModelObject:
-        return cls(id=info.name, created=_created(info.details), owned_by=owner)
+    def of(cls, name: str, info: ModelInfo, owner: str) -> ModelObject:
+        return cls(id=name, created=_created(info.details), owned_by=owner)
 
 
 def _created(details: dict[str, Any]) -> int:
@@ -156,3 +271,6 @@ def _created(details: dict[str, Any]) -> int:
 class ModelList(BaseModel):
     object: Literal["list"] = "list"
     data: list[ModelObject]
+    providers: list[ProviderListed] | None = Field(
+        None, exclude_if=_is_none, description="With several providers: each one's status"
+    )

@@ -11,15 +11,13 @@ from chatapp.errors import ValidationFailed
 from chatapp.extensions import db
 from chatapp.providers import ChatOptions, Message, Reply
 from chatapp.services import llm
-from chatapp.services.provider_feed import ProviderFeed, read_provider
-from chatapp.services.turn_events import Started, TurnEvents
+from chatapp.services.turn_events import Done, Started, TurnEvents
 
 
 def complete(messages: Sequence[Message], model: str | None, options: ChatOptions) -> Reply:
-    """The provider's whole answer; it names the model asked for when the provider doesn't."""
-    model = _prepare(messages, model)
-    reply = llm.provider().chat(list(messages), model, options)
-    return replace(reply, model=reply.model or model)
+    """The provider's whole answer; its model is the one that answered."""
+    _prepare(messages)
+    return llm.chat(messages, model, options)
 
 
 def stream(messages: Sequence[Message], model: str | None, options: ChatOptions) -> TurnEvents:
@@ -28,18 +26,16 @@ def stream(messages: Sequence[Message], model: str | None, options: ChatOptions)
     A failure before the provider's first chunk is raised here, not yielded, so the response
     still gets its proper status.
     """
-    model = _prepare(messages, model)
-    chunks = llm.provider().stream(list(messages), model, options)
-    return _events(model, read_provider(chunks, current_app.config["STREAM_PING_SECONDS"]))
+    _prepare(messages)
+    return _events(llm.stream(messages, model, options))
 
 
-def _prepare(messages: Sequence[Message], model: str | None) -> str:
-    """Check the messages, end the request's transaction, and say which model answers."""
+def _prepare(messages: Sequence[Message]) -> None:
+    """Check the messages and end the request's transaction."""
     _check_lengths(messages, current_app.config["MAX_MESSAGE_CHARS"])
     # Authentication read the database: end that transaction, so that no pooled connection
     # waits on the (slow) provider with this request.
     db.session.commit()
-    return llm.resolve_model(model)
 
 
 def _check_lengths(messages: Sequence[Message], limit: int) -> None:
@@ -53,9 +49,11 @@ def _check_lengths(messages: Sequence[Message], limit: int) -> None:
         raise ValidationFailed(details=details)
 
 
-def _events(model: str, feed: ProviderFeed) -> TurnEvents:
+def _events(streaming: llm.Streaming) -> TurnEvents:
+    feed = streaming.feed
     try:
-        yield Started(model)
-        yield from feed
+        yield Started(streaming.model)
+        for event in feed:
+            yield replace(event, model=streaming.model) if isinstance(event, Done) else event
     finally:
         feed.close()

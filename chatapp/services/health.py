@@ -1,70 +1,81 @@
-"""The health report: the database checked live, the provider through a short cache."""
+"""The health report: the database checked live, each provider through a short cache."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
 
 from chatapp.database import ping_database
-from chatapp.providers import Provider
+from chatapp.providers import NamedProvider, Route
 from chatapp.services import llm
+from chatapp.services.model_lists import ModelLists
 
 log = logging.getLogger(__name__)
 
-PROBE_KEY = "chatapp.provider_probe"
-PROBE_WAIT_SECONDS = 2.0  # /health never waits longer than this on the provider
+PROBES_KEY = "chatapp.provider_probes"
+PROBE_WAIT_SECONDS = 2.0  # /health never waits longer than this on the providers
 _probe_lock = threading.Lock()
+
+Check = Callable[[], dict[str, Any]]
 
 
 class ProviderProbe:
-    """Pings the provider at most once per `ttl` seconds, waiting at most `wait` seconds.
+    """Checks a provider at most once per `ttl` seconds.
 
-    The ping runs on a daemon thread; one that overruns the wait keeps running, and later
-    checks wait on that same ping rather than piling new ones onto a stuck provider.
+    The check runs on a daemon thread; one that overruns the caller's wait keeps running,
+    and later checks wait on that same one rather than piling new ones onto a stuck provider.
     """
 
-    def __init__(self, provider: Provider, ttl: float, wait: float = PROBE_WAIT_SECONDS) -> None:
-        self._provider = provider
+    def __init__(self, check: Check, ttl: float) -> None:
+        self._check = check
         self._ttl = ttl
-        self._wait = wait
         self._lock = threading.Lock()
         self._pending: Future[dict[str, Any]] | None = None
         self._cached: dict[str, Any] | None = None
         self._checked_at = 0.0
 
-    def status(self) -> dict[str, Any]:
+    def begin(self) -> Future[dict[str, Any]]:
+        """The fresh cached result, or the check under way (started if none is)."""
         with self._lock:
             if self._cached is not None and time.monotonic() - self._checked_at < self._ttl:
-                return self._cached
+                done: Future[dict[str, Any]] = Future()
+                done.set_result(self._cached)
+                return done
             if self._pending is None or self._pending.done():
-                self._pending = self._start_ping()
-            pending = self._pending
+                self._pending = self._start()
+            return self._pending
+
+    def finish(self, pending: Future[dict[str, Any]], deadline: float) -> dict[str, Any]:
+        """The check's result, or "down" when it isn't in by `deadline` (monotonic time)."""
+        wait = max(0.0, deadline - time.monotonic())
         try:
-            result = pending.result(timeout=self._wait)
+            result = pending.result(timeout=wait)
         except FutureTimeout:
-            result = {"status": "down", "error": f"no answer within {self._wait:g} s"}
+            result = {"status": "down", "error": f"no answer within {PROBE_WAIT_SECONDS:g} s"}
         with self._lock:
             self._cached, self._checked_at = result, time.monotonic()
         return result
 
-    def _start_ping(self) -> Future[dict[str, Any]]:
+    def _start(self) -> Future[dict[str, Any]]:
         future: Future[dict[str, Any]] = Future()
         thread = threading.Thread(
-            target=lambda: future.set_result(self._ping()), name="provider-probe", daemon=True
+            target=lambda: future.set_result(self._run()), name="provider-probe", daemon=True
         )
         thread.start()
         return future
 
-    def _ping(self) -> dict[str, Any]:
+    def _run(self) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            info = self._provider.ping()
+            info = self._check()
         except Exception as exc:  # any failure means the same thing to a health check
             log.warning("provider check failed: %s", exc)
             return {"status": "down", "error": str(exc) or type(exc).__name__}
@@ -72,23 +83,81 @@ class ProviderProbe:
         return {"status": "ok", "latency_ms": latency, **info}
 
 
-def _probe() -> ProviderProbe:
-    """The app's probe, made on first use."""
+def provider_check(named: NamedProvider, default: Route | None, lists: ModelLists) -> Check:
+    """Ping the provider; for the default model's provider, also look for that model."""
+
+    def check() -> dict[str, Any]:
+        info = named.provider.ping()
+        if default is not None:
+            listed = lists.of(named.name)  # the cached list: no extra call within 30 s
+            if listed.error is None:
+                info["model_available"] = has_model(listed.names(), default.model, named.kind)
+        return info
+
+    return check
+
+
+def has_model(names: list[str], model: str, kind: str) -> bool:
+    # Ollama reads a name without a tag as name:latest.
+    tagged = f"{model}:latest" if kind == "ollama" and ":" not in model else model
+    return model in names or tagged in names
+
+
+def _probes() -> dict[str, ProviderProbe]:
+    """The app's probes, one per provider, made on first use."""
     with _probe_lock:
-        probe = current_app.extensions.get(PROBE_KEY)
-        if probe is None:
-            probe = ProviderProbe(llm.provider(), current_app.config["HEALTH_CACHE_SECONDS"])
-            current_app.extensions[PROBE_KEY] = probe
-        return probe
+        probes = current_app.extensions.get(PROBES_KEY)
+        if probes is None:
+            probes = current_app.extensions[PROBES_KEY] = _make_probes()
+        return probes
 
 
-def provider_status() -> dict[str, Any]:
-    return {"name": llm.provider_name(), "model": llm.default_model(), **_probe().status()}
+def _make_probes() -> dict[str, ProviderProbe]:
+    registry, lists = llm.registry(), llm.model_lists()
+    ttl = current_app.config["HEALTH_CACHE_SECONDS"]
+    default = registry.default
+
+    def probe(named: NamedProvider) -> ProviderProbe:
+        route = default if named is default.target else None
+        return ProviderProbe(provider_check(named, route, lists), ttl)
+
+    return {name: probe(named) for name, named in registry.providers.items()}
 
 
-def health_report() -> tuple[str, dict[str, Any], dict[str, Any]]:
+def provider_statuses() -> dict[str, dict[str, Any]]:
+    """Each provider's status, all checked at once within one wait."""
+    probes = _probes()
+    pending = {name: probe.begin() for name, probe in probes.items()}
+    deadline = time.monotonic() + PROBE_WAIT_SECONDS
+    return {name: probes[name].finish(future, deadline) for name, future in pending.items()}
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    status: str  # "ok" | "degraded" | "down"
+    database: dict[str, Any]
+    provider: dict[str, Any]  # the default model's provider
+    providers: dict[str, dict[str, Any]] | None  # every provider, with a providers file
+
+
+def health_report() -> HealthReport:
     database = ping_database()
-    provider = provider_status()
+    registry = llm.registry()
+    statuses = provider_statuses()
+    default = registry.default
+    provider = {"name": default.target.name, "model": default.name, **statuses[default.target.name]}
+    providers = (
+        {name: {"type": registry.providers[name].kind, **s} for name, s in statuses.items()}
+        if registry.qualified
+        else None
+    )
+    return HealthReport(_overall(database, provider, statuses), database, provider, providers)
+
+
+def _overall(
+    database: dict[str, Any], provider: dict[str, Any], statuses: dict[str, dict[str, Any]]
+) -> str:
     if database["status"] != "ok":
-        return "down", database, provider
-    return ("ok" if provider["status"] == "ok" else "degraded"), database, provider
+        return "down"
+    providers_ok = all(status["status"] == "ok" for status in statuses.values())
+    return "ok" if providers_ok and provider.get("model_available", True) else "degraded"

@@ -1,36 +1,170 @@
-"""The app's LLM provider (one per app, in `app.extensions`) and which model a request uses."""
+"""The app's LLM providers, and the one way every entry point gets an answer from them.
+
+`chat()` and `stream()` route a model name to its provider (SPEC section 15), with the
+retries and fallbacks of `services/fallbacks.py`. The chat turn and the OpenAI gateway both
+call them.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from chatapp.providers import ModelInfo, Provider, create_provider
+from flask import Flask, current_app, g
 
-EXTENSION_KEY = "chatapp.provider"
+from chatapp.config import read_environment
+from chatapp.errors import BadRequest, NotFound
+from chatapp.errors import ModelNotFound as ModelNotFoundError
+from chatapp.providers import (
+    ChatOptions,
+    Message,
+    ModelInfo,
+    ModelNotFound,
+    Registry,
+    Reply,
+    Route,
+    create_registry,
+)
+from chatapp.services.fallbacks import Fallbacks, routed_chunks
+from chatapp.services.model_lists import ModelLists, ProviderModels
+from chatapp.services.provider_feed import ProviderFeed, read_provider
+
+REGISTRY_KEY = "chatapp.providers"
+MODEL_LISTS_KEY = "chatapp.model_lists"
 
 
 def init_app(app: Flask) -> None:
-    """Build the provider once: it owns the pooled HTTP session every request shares."""
-    app.extensions[EXTENSION_KEY] = create_provider(app.config)
+    """Build the providers once: each owns the pooled HTTP session every request shares."""
+    # api_key_env names a variable of the environment (or .env), or a create_app override.
+    settings = {name: value for name, value in app.config.items() if isinstance(value, str)}
+    registry = create_registry(app.config, {**read_environment(), **settings})
+    app.extensions[REGISTRY_KEY] = registry
+    app.extensions[MODEL_LISTS_KEY] = ModelLists(registry)
 
 
-def provider() -> Provider:
-    return current_app.extensions[EXTENSION_KEY]
+def registry() -> Registry:
+    return current_app.extensions[REGISTRY_KEY]
 
 
-def provider_name() -> str:
-    return provider().name
+def model_lists() -> ModelLists:
+    return current_app.extensions[MODEL_LISTS_KEY]
 
 
 def default_model() -> str:
-    return current_app.config["LLM_MODEL"]
+    """The default model's name, as the API shows it."""
+    return registry().default.name
 
 
 def resolve_model(requested: str | None) -> str:
-    """The model a request names, else LLM_MODEL."""
-    return requested or default_model()
+    """The name of the model a request names (None: the default), as the API shows it."""
+    return registry().route(requested).name
 
 
-def list_models() -> list[ModelInfo]:
-    """The provider's models; a ProviderError becomes an API error in chatapp.errors."""
-    return provider().models()
+def provider_name() -> str:
+    """The default provider's name (its type, without a providers file)."""
+    return registry().default.target.name
+
+
+@dataclass(frozen=True)
+class ListedModel:
+    """A model some provider has, under the name the API shows."""
+
+    name: str
+    provider: str
+    info: ModelInfo
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every provider's models; with a providers file, each one's list (and error, if any)."""
+
+    models: list[ListedModel]
+    providers: list[ProviderModels] | None
+
+
+def list_models() -> Listing:
+    """Every provider's models; with one provider and no file, its failure is the answer's."""
+    lists = model_lists().all()
+    failed = next((listed.error for listed in lists if listed.error is not None), None)
+    if failed is not None and not registry().qualified:
+        raise failed
+    models = [
+        ListedModel(
+            registry().public_name(listed.provider.name, info.name), listed.provider.name, info
+        )
+        for listed in lists
+        for info in listed.models
+    ]
+    return Listing(models, lists if registry().qualified else None)
+
+
+def find_model(name: str) -> ListedModel:
+    """One listed model by the name the API shows; NotFound when no provider lists it."""
+    found = next((model for model in list_models().models if model.name == name), None)
+    if found is None:
+        raise NotFound(f"Model '{name}' not found")
+    return found
+
+
+def chat(messages: Sequence[Message], model: str | None, options: ChatOptions) -> Reply:
+    """The whole answer; its `model` names the model that answered, as the API shows it."""
+    routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
+    try:
+        reply = routes.first_to_answer(lambda r: r.target.provider.chat(messages, r.model, options))
+    except ModelNotFound as exc:
+        raise model_not_found(routes.route) from exc
+    return replace(reply, model=routes.route.public(reply.model or routes.route.model))
+
+
+@dataclass
+class Streaming:
+    """A streamed answer that has begun: its events, and which model is answering."""
+
+    feed: ProviderFeed
+    routes: Fallbacks
+
+    @property
+    def model(self) -> str:
+        """The answering model, as the API shows it; final once the first token arrived."""
+        return self.routes.route.name
+
+
+def stream(messages: Sequence[Message], model: str | None, options: ChatOptions) -> Streaming:
+    """The answer as it streams.
+
+    A failure before the first chunk (within a ping interval) is raised here, so the response
+    still gets its proper status.
+    """
+    routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
+    chunks = routed_chunks(routes, messages, options)
+    try:
+        feed = read_provider(chunks, current_app.config["STREAM_PING_SECONDS"])
+    except ModelNotFound as exc:
+        raise model_not_found(routes.route) from exc
+    return Streaming(feed, routes)
+
+
+def model_not_found(route: Route) -> ModelNotFoundError:
+    """The 400 for a model its provider doesn't have: what it has, and where the default is set."""
+    listed = model_lists().of(route.target.name)
+    has = ", ".join(route.public(name) for name in listed.names()) or "no models"
+    if listed.error is not None:
+        has = f"models it could not list ({listed.error})"
+    return ModelNotFoundError(
+        f"Model '{route.name}' is not on provider '{route.target.name}', which has {has}. "
+        f"Name one of these, or change the default model with {registry().default_setting}."
+    )
+
+
+def _routes(messages: Sequence[Message], model: str | None, options: ChatOptions) -> list[Route]:
+    """The requested model's route, then those of its fallbacks that can take this request."""
+    route = registry().route(model)
+    allowed = route.target.allowed
+    if allowed is not None and route.model not in allowed:
+        raise model_not_found(route)
+    field = route.target.provider.unsupported(messages, options)
+    if field:
+        kind = route.target.kind
+        raise BadRequest(f"'{field}' is not supported by {route.name} (a {kind} provider)")
+    fallbacks = registry().fallbacks(route)
+    return [route, *(r for r in fallbacks if not r.target.provider.unsupported(messages, options))]

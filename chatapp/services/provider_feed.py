@@ -82,8 +82,8 @@ class ProviderFeed:
             yield Failed(_failure(item))
 
     def _chunk_events(self, chunk: Chunk) -> Iterator[FeedEvent]:
-        if chunk.content:
-            yield Delta(chunk.content)
+        if chunk.content or chunk.tool_calls:
+            yield Delta(chunk.content, chunk.tool_calls)
         if chunk.done:
             self.ended = True
             yield Done(chunk.usage or Usage(), chunk.finish_reason)

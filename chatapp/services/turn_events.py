@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
-from chatapp.providers import Usage
+from chatapp.providers import ToolCall, Usage
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Started:
 @dataclass(frozen=True)
 class Delta:
     content: str
+    tool_calls: tuple[ToolCall, ...] = ()  # only the gateway asks for tools
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Done:
     usage: Usage
     finish_reason: str | None
     chat_id: str | None = None  # set once the turn is stored in that chat
+    model: str | None = None  # the model that answered, when a fallback may have taken over
 
 
 @dataclass(frozen=True)

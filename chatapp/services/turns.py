@@ -16,7 +16,6 @@ from chatapp.models import User
 from chatapp.providers import ChatOptions, Reply, Usage
 from chatapp.providers import Message as ContextMessage
 from chatapp.services import chats, llm, prompts
-from chatapp.services.provider_feed import ProviderFeed, read_provider
 from chatapp.services.turn_events import Delta, Done, Failed, Started, TurnEvents
 
 log = logging.getLogger(__name__)
@@ -72,9 +71,8 @@ def reply(user: User, request: TurnRequest) -> TurnResult:
     A provider failure propagates (chatapp.errors maps it), and nothing is stored.
     """
     turn = _prepare(user, request)
-    answer = llm.provider().chat(turn.context, turn.model, turn.options)
-    model = answer.model or turn.model
-    chats.store_turn(turn.record(answer.content, model, answer.usage, answer.finish_reason))
+    answer = llm.chat(turn.context, turn.model, turn.options)  # its model is the one that answered
+    chats.store_turn(turn.record(answer.content, answer.model, answer.usage, answer.finish_reason))
     return TurnResult(turn.chat_id, answer)
 
 
@@ -85,8 +83,7 @@ def stream(user: User, request: TurnRequest) -> TurnEvents:
     still gets its proper status instead of a 200 stream.
     """
     turn = _prepare(user, request)
-    chunks = llm.provider().stream(turn.context, turn.model, turn.options)
-    return _events(turn, read_provider(chunks, current_app.config["STREAM_PING_SECONDS"]))
+    return _events(turn, llm.stream(turn.context, turn.model, turn.options))
 
 
 def _prepare(user: User, request: TurnRequest) -> PreparedTurn:
@@ -112,36 +109,40 @@ def _prepare(user: User, request: TurnRequest) -> PreparedTurn:
     return turn
 
 
-def _events(turn: PreparedTurn, feed: ProviderFeed) -> TurnEvents:
+def _events(turn: PreparedTurn, streaming: llm.Streaming) -> TurnEvents:
     parts: list[str] = []  # the reply as far as the client was sent it
+    feed = streaming.feed
     try:
-        yield Started(turn.model, turn.chat_id)
+        yield Started(streaming.model, turn.chat_id)
         for event in feed:
             if isinstance(event, Delta):
                 parts.append(event.content)
-            yield _store_streamed(turn, "".join(parts), event) if isinstance(event, Done) else event
+            if isinstance(event, Done):
+                yield _store_streamed(turn, "".join(parts), event, streaming.model)
+            else:
+                yield event
     except GeneratorExit:
         # The client went away (noticed on a write): keep what it was sent, marked cancelled.
         if not feed.ended:
-            _store_cancelled(turn, "".join(parts))
+            _store_cancelled(turn, "".join(parts), streaming.model)
         raise
     finally:
         feed.close()
 
 
-def _store_streamed(turn: PreparedTurn, text: str, done: Done) -> Done | Failed:
+def _store_streamed(turn: PreparedTurn, text: str, done: Done, model: str) -> Done | Failed:
     """Store the whole turn, then say Done (so a client that sees it can read it back)."""
-    record = turn.record(text, turn.model, done.usage, done.finish_reason)
+    record = turn.record(text, model, done.usage, done.finish_reason)
     try:
         chats.store_turn(record)
     except Exception as exc:  # the stream's status is sent: the failure is its last event
         return Failed(exc)
-    return Done(done.usage, record.finish_reason, turn.chat_id)
+    return Done(done.usage, record.finish_reason, turn.chat_id, model)
 
 
-def _store_cancelled(turn: PreparedTurn, text: str) -> None:
+def _store_cancelled(turn: PreparedTurn, text: str, model: str) -> None:
     try:
-        chats.store_turn(turn.record(text, turn.model, Usage(), "cancelled"))
+        chats.store_turn(turn.record(text, model, Usage(), "cancelled"))
     except Exception:  # we are inside close(): log, never raise
         log.exception("chat %s: storing the cancelled turn failed", turn.chat_id)
 

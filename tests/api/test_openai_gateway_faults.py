@@ -136,7 +136,7 @@ BAD_BODIES = {
     "empty messages": {"messages": []},
     "messages not a list": {"messages": "Hello"},
     "unknown role": {"messages": [{"role": "robot", "content": "hi"}]},
-    "tool role": {"messages": [{"role": "tool", "content": "hi", "tool_call_id": "x"}]},
+    "tool message without its call": {"messages": [{"role": "tool", "content": "hi"}]},
     "no content": {"messages": [{"role": "user"}]},
     "null content": {"messages": [{"role": "assistant", "content": None}]},
     "number content": {"messages": [{"role": "user", "content": 5}]},

@@ -44,6 +44,7 @@ class Turn:
     prompt_tokens: int
     stream: bool
     raw: dict[str, Any]
+    tool_calls: list[dict[str, Any]]  # {"name", "arguments": {...}}: the answer calls these
 
     @property
     def text(self) -> str:
@@ -85,8 +86,10 @@ class FakeServer:
     drop_after: int | None
     malformed: bool
     hang: bool
+    drop_requests: int
     report_usage: bool
     api_key: str | None
+    tool_calls: list[dict[str, Any]]
 
     def knob_defaults(self) -> dict[str, Any]:
         return {
@@ -100,8 +103,12 @@ class FakeServer:
             "drop_after": None,  # stream this many tokens, then drop the connection (a crash)
             "malformed": False,  # answer with a body (or stream line) that isn't JSON
             "hang": False,  # accept the request and never answer
+            "drop_requests": 0,  # close the connection of this many requests without an answer
             "report_usage": True,  # include token counts
             "api_key": None,  # when set, requests must carry this key
+            # [{"name", "arguments": {...}}]: to a request that offers tools, answer with these
+            # calls instead of text, in the provider's own tool-call format.
+            "tool_calls": [],
         }
 
     def _apply_defaults(self) -> None:
@@ -170,7 +177,10 @@ class FakeServer:
         """Answer one request: the failure knobs first, then the route."""
         route = self.routes().get((exchange.request.method, exchange.request.path))
         denied = self.auth_failure(exchange)
-        if self.hang:
+        if self.drop_requests > 0:
+            self.drop_requests -= 1
+            exchange.drop()
+        elif self.hang:
             exchange.hang()
         elif self.fail_status:
             status = self.fail_status
@@ -216,6 +226,7 @@ class FakeServer:
             prompt_tokens=words,
             stream=bool(body.get("stream")),
             raw=body,
+            tool_calls=list(self.tool_calls) if body.get("tools") else [],
         )
 
     def message(self, status: int) -> str:
@@ -270,6 +281,10 @@ def _frames(
         yield frames.malformed()
         return
     yield from frames.opening(turn)
+    if turn.tool_calls:
+        yield from frames.tool_calls(turn)
+        yield from frames.closing(turn, 0)
+        return
     error_after = fake.error_after
     head = turn.tokens if error_after is None else turn.tokens[:error_after]
     for i, token in enumerate(head):
@@ -295,6 +310,9 @@ class StreamFrames:
 
     def token(self, turn: Turn, token: str) -> bytes:
         raise NotImplementedError
+
+    def tool_calls(self, turn: Turn) -> list[bytes]:
+        raise NotImplementedError(f"{type(self).__name__} speaks no tool calls")
 
     def closing(self, turn: Turn, completion_tokens: int) -> list[bytes]:
         raise NotImplementedError

@@ -21,6 +21,11 @@ def _line(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj).encode() + b"\n"
 
 
+def _calls(turn: Turn) -> list[dict[str, Any]]:
+    """The turn's tool calls as Ollama sends them: arguments as an object, no id."""
+    return [{"function": {"name": c["name"], "arguments": c["arguments"]}} for c in turn.tool_calls]
+
+
 class _OllamaFrames(StreamFrames):
     def __init__(self, fake: FakeOllama) -> None:
         self.fake = fake
@@ -34,6 +39,13 @@ class _OllamaFrames(StreamFrames):
                 "done": False,
             }
         )
+
+    def tool_calls(self, turn: Turn) -> list[bytes]:
+        """Ollama streams each reply's tool calls whole, in one message."""
+        message = {"role": "assistant", "content": "", "tool_calls": _calls(turn)}
+        return [
+            _line({"model": turn.model, "created_at": _now(), "message": message, "done": False})
+        ]
 
     def closing(self, turn: Turn, completion_tokens: int) -> list[bytes]:
         return [_line(self.fake.final_message(turn, "", completion_tokens))]
@@ -113,6 +125,10 @@ class FakeOllama(FakeServer):
             return
         if turn.stream:
             stream_turn(self, exchange, "application/x-ndjson", _OllamaFrames(self), turn)
+        elif turn.tool_calls:
+            final = self.final_message(turn, "", 0)
+            final["message"]["tool_calls"] = _calls(turn)
+            self.answer(exchange, final)
         else:
             self.answer(exchange, self.final_message(turn, turn.text, len(turn.tokens)))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -48,6 +49,25 @@ class _OpenAIFrames(StreamFrames):
 
     def token(self, turn: Turn, token: str) -> bytes:
         choice = {"index": 0, "delta": {"content": token}, "finish_reason": None}
+        return self._chunk(turn, [choice])
+
+    def tool_calls(self, turn: Turn) -> list[bytes]:
+        """Each call as OpenAI streams it: id and name first, then the arguments in two pieces."""
+        frames = []
+        for index, call in enumerate(turn.tool_calls):
+            head = {"index": index, "id": f"call_fake{index}", "type": "function",
+                    "function": {"name": call["name"], "arguments": ""}}  # fmt: skip
+            frames.append(self._tool_delta(turn, head))
+            arguments = json.dumps(call["arguments"])
+            half = len(arguments) // 2
+            for piece in (arguments[:half], arguments[half:]):
+                frames.append(
+                    self._tool_delta(turn, {"index": index, "function": {"arguments": piece}})
+                )
+        return frames
+
+    def _tool_delta(self, turn: Turn, fragment: dict[str, Any]) -> bytes:
+        choice = {"index": 0, "delta": {"tool_calls": [fragment]}, "finish_reason": None}
         return self._chunk(turn, [choice])
 
     def closing(self, turn: Turn, completion_tokens: int) -> list[bytes]:
@@ -121,6 +141,8 @@ class FakeOpenAI(FakeServer):
         messages = body.get("messages") if isinstance(body.get("messages"), list) else []
         limit = body.get("max_completion_tokens", body.get("max_tokens"))
         turn = self.make_turn(body, messages, limit)
+        if turn.tool_calls:
+            turn.finish = "tool_calls"
         if self.chat_failure(exchange, turn):
             return
         if turn.stream:
@@ -129,7 +151,13 @@ class FakeOpenAI(FakeServer):
             self.answer(exchange, self._completion(turn))
 
     def _completion(self, turn: Turn) -> dict[str, Any]:
-        message = {"role": "assistant", "content": turn.text}
+        message: dict[str, Any] = {"role": "assistant", "content": turn.text}
+        if turn.tool_calls:
+            message = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"call_fake{i}", "type": "function",
+                 "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])}}
+                for i, call in enumerate(turn.tool_calls)
+            ]}  # fmt: skip
         completion: dict[str, Any] = {
             "id": "chatcmpl-fake",
             "object": "chat.completion",

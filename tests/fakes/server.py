@@ -132,6 +132,14 @@ class Exchange:
         self.pause(_HANG_LIMIT)
         self.handler.close_connection = True
 
+    def drop(self) -> None:
+        """Close the connection without a word, as a server that crashed on accepting it."""
+        self.handler.close_connection = True
+        try:
+            self.handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def client_closed(self) -> bool:
         # HTTP/1.1 clients send nothing while awaiting a response, so a readable socket
         # here means end of file: the client closed the connection.
