@@ -5,17 +5,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from chatapp.app import create_app
+from chatapp.config import ConfigError
 from chatapp.errors import ApiError
 from chatapp.schemas.users import CreateUser
 from chatapp.serve import WORKER_CLASSES
 from chatapp.services import keys, users
 
 
-@click.group(cls=FlaskGroup, create_app=lambda: create_app(), add_version_option=False)
+def _app_or_exit() -> Flask:
+    """The app; a bad setting ends the command with its one-line message, no traceback."""
+    try:
+        return create_app()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=FlaskGroup, create_app=_app_or_exit, add_version_option=False)
 def main() -> None:
     """chatapp: a self-hostable LLM chat service."""
 
