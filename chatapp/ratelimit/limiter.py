@@ -106,26 +106,30 @@ def _give_back_failed_llm_call(response: Response) -> Response:
     it is given back here, before Flask-Limiter reads the window for its headers.
     """
     let_in = g.pop(LLM_CALL_LET_IN, None)
-    if let_in is None or response.status_code not in PROVIDER_FAILURES:
-        return response
-    for counted in limiter.current_limits:
-        if counted.request_args[-1] == LLM_SCOPE and _in_window_of(counted, let_in):
-            try:
-                limiter.limiter.hit(counted.limit, *counted.request_args, cost=-1)
-            except Exception as exc:  # as RATELIMIT_SWALLOW_ERRORS: the call stays counted
-                log.error("could not give back a failed LLM call: %s", exc)
+    if let_in is not None and response.status_code in PROVIDER_FAILURES:
+        for counted in limiter.current_limits:
+            if _counts_this_call(counted, let_in):
+                _give_back(counted)
     return response
 
 
-def _in_window_of(counted: RequestLimit, let_in: float) -> bool:
-    """Whether the call failed in the window it was counted in, so giving it back is exact.
+def _counts_this_call(counted: RequestLimit, let_in: float) -> bool:
+    """The LLM limit, if it counted this call in the window that is still current.
 
-    The sliding-window counter's windows are aligned to the clock. A fixed window starts at its
-    first hit, so there this is only close: at a window's end one call may be given back to the
-    next window, or not at all.
+    The sliding-window counter's windows are aligned to the clock, so there this is exact. A
+    fixed window starts at its first hit: at its end one call may be given back to the next
+    window, or not at all.
     """
     seconds = counted.limit.get_expiry()
-    return not counted.breached and int(let_in // seconds) == int(time.time() // seconds)
+    same_window = int(let_in // seconds) == int(time.time() // seconds)
+    return counted.request_args[-1] == LLM_SCOPE and not counted.breached and same_window
+
+
+def _give_back(counted: RequestLimit) -> None:
+    try:
+        limiter.limiter.hit(counted.limit, *counted.request_args, cost=-1)
+    except Exception as exc:  # as RATELIMIT_SWALLOW_ERRORS: the call stays counted
+        log.error("could not give back a failed LLM call: %s", exc)
 
 
 def _note_own_retry_after(response: Response) -> Response:
@@ -167,10 +171,9 @@ def init_app(app: Flask) -> None:
     """Bind the limiter; wire it after authentication, since limits are keyed on `g.user`."""
     if _uses_our_storage(app.config):
         _bind_database_storage(app)
-    # Flask runs after_request hooks in reverse: these two run before the limiter's headers...
-    app.after_request(_retry_after_only_where_meant)
+    # Flask runs after_request hooks in the reverse order of their registration.
+    app.after_request(_retry_after_only_where_meant)  # last, after the limiter's headers
     forget_previous_app(limiter)
-    limiter.init_app(app)
-    # ...and this one after them.
-    app.after_request(_give_back_failed_llm_call)
-    app.after_request(_note_own_retry_after)
+    limiter.init_app(app)  # the limiter's headers
+    app.after_request(_give_back_failed_llm_call)  # before them
+    app.after_request(_note_own_retry_after)  # first
