@@ -69,7 +69,7 @@ class Settings(BaseSettings):
         env_file=".env",  # of the working directory; the environment wins over it
         env_ignore_empty=True,  # VAR= means "unset", as an operator expects
         case_sensitive=True,
-        extra="ignore",  # the environment holds much else
+        extra="ignore",  # a `.env` may hold other variables too (FLASK_APP, a tool's own)
         validate_default=True,
     )
 

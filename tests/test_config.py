@@ -95,7 +95,7 @@ def test_overrides_win_over_the_environment(tmp_path, environment):
 
 
 def test_dotenv_file_is_read_and_the_environment_wins_over_it(tmp_path, environment):
-    (tmp_path / ".env").write_text("LLM_MODEL=from-file\nCHAT_RATE_LIMIT=5/minute\n")
+    (tmp_path / ".env").write_text("LLM_MODEL=from-file\nCHAT_RATE_LIMIT=5/minute\nOTHER=x\n")
     environment.setenv("LLM_MODEL", "from-env")
     config = load_config(str(tmp_path))
     assert config["LLM_MODEL"] == "from-env"
