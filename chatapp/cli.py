@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from chatapp.app import create_app
+from chatapp.config import ConfigError
 from chatapp.errors import ApiError
 from chatapp.providers import ProvidersFileError
 from chatapp.schemas.users import CreateUser
@@ -16,15 +17,16 @@ from chatapp.serve import WORKER_CLASSES
 from chatapp.services import keys, users
 
 
-def _create_app() -> Flask:
-    """The app; a providers file that can't be used stops the command with one line."""
+def _app_or_exit() -> Flask:
+    """The app; a bad setting or providers file ends the command with its one-line message,
+    no traceback."""
     try:
         return create_app()
-    except ProvidersFileError as exc:
+    except (ConfigError, ProvidersFileError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+@click.group(cls=FlaskGroup, create_app=_app_or_exit, add_version_option=False)
 def main() -> None:
     """chatapp: a self-hostable LLM chat service."""
 

@@ -182,7 +182,9 @@ def _mapped(exc: Exception) -> ApiError:
 
 def _from_provider(exc: providers.ProviderError) -> ApiError:
     kind = next((api for provider, api in PROVIDER_ERRORS if isinstance(exc, provider)), None)
-    return (kind or ProviderFailed)(str(exc))
+    # The provider's own Retry-After is passed on; we never make one up (SPEC section 13).
+    headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
+    return (kind or ProviderFailed)(str(exc), headers=headers)
 
 
 def _log(exc: Exception, error: ApiError) -> None:

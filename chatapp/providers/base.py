@@ -114,6 +114,8 @@ class Provider(Protocol):
 class ProviderError(Exception):
     """Base of every provider failure; str() is a message fit to show a user."""
 
+    retry_after: str | None = None  # the provider's own Retry-After, passed on to our client
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
@@ -141,9 +143,12 @@ class ProviderResponseError(ProviderError):
     status is the upstream HTTP status, or None for errors that arrive inside a 200 stream.
     """
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: str | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
 
 
 class MalformedResponse(ProviderResponseError):

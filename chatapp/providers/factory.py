@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chatapp.config import SETTINGS
+from chatapp.config import default
 from chatapp.providers.anthropic import AnthropicProvider
 from chatapp.providers.base import Provider
 from chatapp.providers.http import Timeouts
@@ -65,5 +65,5 @@ def create_provider(config: Mapping[str, Any]) -> Provider:
 def _seconds(config: Mapping[str, Any], key: str) -> float:
     value = config.get(key)
     # Config values may still be strings when they come straight from the environment; the
-    # default lives in config.SETTINGS only.
-    return float(value if value not in (None, "") else SETTINGS[key][0])
+    # default lives in config.Settings only.
+    return float(value if value not in (None, "") else default(key))

@@ -6,6 +6,7 @@ import http.cookiejar
 import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from email.utils import parsedate_tz
 from typing import Any, NamedTuple, Self
 
 import requests
@@ -97,13 +98,17 @@ class HttpClient:
         finally:
             resp.close()
 
-    def error(self, payload: Any, status: int | None = None, model: Any = None) -> ProviderError:
+    def error(
+        self, payload: Any, status: int | None = None, model: Any = None,
+        retry_after: str | None = None,
+    ) -> ProviderError:  # fmt: skip
         """The exception for an upstream error body (or in-band error frame)."""
         message = error_message(payload) or "no error message"
         if isinstance(model, str) and self._model_missing(status, payload, message):
             return ModelNotFound(model)
         where = f"HTTP {status}" if status is not None else "an error mid-stream"
-        return ProviderResponseError(f"{self.provider} returned {where}: {message}", status)
+        text = f"{self.provider} returned {where}: {message}"
+        return ProviderResponseError(text, status, retry_after)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
@@ -132,7 +137,7 @@ class HttpClient:
             text = " ".join(content.decode("utf-8", errors="replace").split())[:200]
             payload = {"error": text or resp.reason or "empty body"}
             model = None  # a page like that says nothing about the model
-        return self.error(payload, resp.status_code, model)
+        return self.error(payload, resp.status_code, model, _retry_after(resp))
 
     def _json(self, resp: requests.Response) -> Any:
         # The body is already read (no stream=True), so decoding is all that can fail.
@@ -179,6 +184,12 @@ def _settle_environment(session: requests.Session, base_url: str) -> None:
     session.verify = settings["verify"]
     session.auth = requests.utils.get_netrc_auth(base_url)
     session.trust_env = False
+
+
+def _retry_after(resp: requests.Response) -> str | None:
+    """The answer's Retry-After, if it is one a client can read: seconds or an HTTP date."""
+    value = resp.headers.get("Retry-After", "").strip()
+    return value if value.isdigit() or parsedate_tz(value) else None
 
 
 def _decode_line(line: bytes) -> str:

@@ -1,4 +1,10 @@
-"""AUTH_FAILURE_LIMIT: failed authentications per client IP, counted in the limiter's storage."""
+"""AUTH_FAILURE_LIMIT: failed authentications per client IP, counted in the limiter's storage.
+
+Only failures are counted and only failures are refused: a valid key is always judged by its
+own user's limits, whoever failed before it from the same address (SPEC section 13), so a
+shared address (a NAT, a proxy) can't be locked out by someone else's bad keys. The count
+lives in the rate-limit storage, so it is shared by every worker and instance.
+"""
 
 from __future__ import annotations
 
@@ -18,33 +24,19 @@ from chatapp.ratelimit.limiter import limiter
 log = logging.getLogger(__name__)
 
 AUTH_FAILURE_SCOPE = "auth-failure"
-BLOCKED_KEY = "chatapp.auth_failures.blocked"
-MAX_BLOCKED = 10_000  # past this, expired entries are dropped
 
 
 @contextmanager
 def counting_failures(client_ip: str | None) -> Iterator[None]:
     """Count the wrapped authentication against the client IP if it fails.
 
-    Past the limit the failure answers 429, and until the window frees up this process refuses
-    that IP's further attempts before looking at the key, so guesses are never evaluated.
-    Successful authentications never count.
+    A failure past the limit answers 429 instead of 401, until the window frees up.
     """
-    client = f"ip:{client_ip or 'unknown'}"
-    _refuse_if_blocked(client)
     try:
         yield
     except Unauthorized:
-        _count_failure(client)
+        _count_failure(f"ip:{client_ip or 'unknown'}")
         raise
-
-
-def _refuse_if_blocked(client: str) -> None:
-    blocked = current_app.extensions.get(BLOCKED_KEY, {})
-    until = blocked.get(client)
-    if until is not None and until > time.time():
-        raise _too_many(until)
-    blocked.pop(client, None)
 
 
 def _count_failure(client: str) -> None:
@@ -58,25 +50,11 @@ def _count_failure(client: str) -> None:
         log.error("could not count a failed authentication: %s", exc)
         return
     if until is not None:
-        _block(client, until)
-        raise _too_many(until)
+        raise TooManyRequests(
+            "Too many failed authentications from this address; retry later",
+            retry_after=max(1, math.ceil(until - time.time())),
+        )
 
 
 def _reset_at(item: RateLimitItem, client: str) -> float:
     return limiter.limiter.get_window_stats(item, client, AUTH_FAILURE_SCOPE).reset_time
-
-
-def _block(client: str, until: float) -> None:
-    blocked = current_app.extensions.setdefault(BLOCKED_KEY, {})
-    if len(blocked) >= MAX_BLOCKED:
-        now = time.time()
-        for stale in [key for key, value in list(blocked.items()) if value <= now]:
-            blocked.pop(stale, None)
-    blocked[client] = until
-
-
-def _too_many(until: float) -> TooManyRequests:
-    return TooManyRequests(
-        "Too many failed authentications from this address; retry later",
-        retry_after=max(1, math.ceil(until - time.time())),
-    )

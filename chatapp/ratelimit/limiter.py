@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections.abc import Callable, Mapping
 from contextlib import suppress
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
-from flask_limiter import ApplicationLimit, Limiter
+from flask_limiter import ApplicationLimit, Limiter, RequestLimit
 from limits import parse_many
 from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,9 +18,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from chatapp.extensions import db
 from chatapp.ratelimit import purge, storage  # importing storage registers its scheme
 
+log = logging.getLogger(__name__)
+
 GLOBAL_SCOPE = "global"  # one hourly budget per user, shared by every authenticated endpoint
-OWN_RETRY_AFTER = "own_retry_after"  # in flask.g: a Retry-After that Flask-Limiter must not raise
+OWN_RETRY_AFTER = "own_retry_after"  # in flask.g: the Retry-After a response had before ours
 LLM_SCOPE = "llm"  # one LLM budget per user, shared by POST /chat and /v1/chat/completions
+PROVIDER_FAILURES = frozenset({502, 503, 504})  # an LLM call that failed before any token
+LLM_CALL_LET_IN = "llm_call_let_in"  # in flask.g: when this request's LLM call was counted
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def user_key_for(user: Any) -> str:
@@ -73,16 +81,25 @@ limiter = Limiter(key_func=_current_user_key, application_limits=[_hourly_limit(
 limiter.logger = logging.getLogger(__name__)  # storage down, fallback, recovery: with request IDs
 limiter.request_filter(_is_exempt)
 
-_llm_budget = limiter.shared_limit(
+_llm_limit_of_views = limiter.shared_limit(
     _llm_limit,
     scope=LLM_SCOPE,
     error_message=lambda: f"Rate limit exceeded for LLM calls: {_llm_limit()} per user",
 )
 
 
-def llm_calls(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorates each view that calls the LLM: CHAT_RATE_LIMIT per user, shared by them all."""
-    limited = _llm_budget(view)
+def llm_calls(view: F) -> F:
+    """Decorates each view that calls the LLM: CHAT_RATE_LIMIT per user, shared by all of them.
+
+    The view notes when its call was let in (and counted), for _give_back_failed_llm_call.
+    """
+
+    @functools.wraps(view)
+    def let_in(*args: Any, **kwargs: Any) -> Any:
+        setattr(g, LLM_CALL_LET_IN, time.time())
+        return view(*args, **kwargs)
+
+    limited = _llm_limit_of_views(let_in)
     limited.spends_llm_budget = True  # type: ignore[attr-defined]  # read by _planned_hits
     return limited
 
@@ -118,16 +135,57 @@ def _hits(limits: str, scope: str) -> list[storage.Hit]:
     ]  # fmt: skip
 
 
-def _retry_after_only_on_429(response: Response) -> Response:
-    """Flask-Limiter adds Retry-After to every limited response; it means "wait" only on 429s.
+def _give_back_failed_llm_call(response: Response) -> Response:
+    """An LLM call that failed before any token (502, 503, 504) doesn't spend the LLM budget.
 
-    A 429 of our own (a user's streams all open) keeps its own Retry-After: Flask-Limiter would
-    raise it to the reset of whichever limit it reports, which says nothing about a stream.
+    It was counted when it was let in, in one atomic hit, so that concurrent calls can't
+    overshoot the limit (Flask-Limiter's deduct_when tests first and counts later, and can); so
+    it is given back here, before Flask-Limiter reads the window for its headers.
+    """
+    let_in = g.pop(LLM_CALL_LET_IN, None)
+    if let_in is not None and response.status_code in PROVIDER_FAILURES:
+        for counted in limiter.current_limits:
+            if _counts_this_call(counted, let_in):
+                _give_back(counted)
+    return response
+
+
+def _counts_this_call(counted: RequestLimit, let_in: float) -> bool:
+    """The LLM limit, if it counted this call in the window that is still current.
+
+    The sliding-window counter's windows are aligned to the clock, so there this is exact. A
+    fixed window starts at its first hit: at its end one call may be given back to the next
+    window, or not at all.
+    """
+    seconds = counted.limit.get_expiry()
+    same_window = int(let_in // seconds) == int(time.time() // seconds)
+    return counted.request_args[-1] == LLM_SCOPE and not counted.breached and same_window
+
+
+def _give_back(counted: RequestLimit) -> None:
+    try:
+        limiter.limiter.hit(counted.limit, *counted.request_args, cost=-1)
+    except Exception as exc:  # as RATELIMIT_SWALLOW_ERRORS: the call stays counted
+        log.error("could not give back a failed LLM call: %s", exc)
+
+
+def _note_own_retry_after(response: Response) -> Response:
+    """Runs before Flask-Limiter's headers: the Retry-After the response came with, if any."""
+    setattr(g, OWN_RETRY_AFTER, response.headers.get("Retry-After"))
+    return response
+
+
+def _retry_after_only_where_meant(response: Response) -> Response:
+    """Runs after Flask-Limiter's headers, which put Retry-After on every limited response.
+
+    The limiter's value means "wait for the limit" only on the limiter's own 429. Any other
+    response keeps the Retry-After it came with, unraised, or none: a stream slot's 429 its
+    own, a provider failure the provider's; a 503 or 504 without one tells no one to wait.
     """
     own = g.pop(OWN_RETRY_AFTER, None)
     if own is not None:
         response.headers["Retry-After"] = own
-    elif response.status_code < 500 and response.status_code != 429:
+    elif response.status_code != 429:
         response.headers.pop("Retry-After", None)
     return response
 
@@ -151,7 +209,9 @@ def init_app(app: Flask) -> None:
     if _uses_our_storage(app.config):
         _bind_database_storage(app)
         app.before_request(_acquire_in_advance)  # after authentication, before the limiter
-    # Registered before the limiter's own hook, so it runs after it (Flask reverses them).
-    app.after_request(_retry_after_only_on_429)
+    # Flask runs after_request hooks in the reverse order of their registration.
+    app.after_request(_retry_after_only_where_meant)  # last, after the limiter's headers
     forget_previous_app(limiter)
-    limiter.init_app(app)
+    limiter.init_app(app)  # the limiter's headers
+    app.after_request(_give_back_failed_llm_call)  # before them
+    app.after_request(_note_own_retry_after)  # first

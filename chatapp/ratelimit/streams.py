@@ -14,11 +14,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from flask import current_app, g
+from flask import current_app
 from limits.storage import Storage
 
 from chatapp.errors import RateLimited
-from chatapp.ratelimit.limiter import OWN_RETRY_AFTER, limiter
+from chatapp.ratelimit.limiter import limiter
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,6 @@ def _take_slot(user_id: int, limit: int, lease: int) -> StreamSlot | None:
     except Exception as exc:  # as RATELIMIT_SWALLOW_ERRORS: a storage hiccup is no outage
         log.error("stream slots unavailable, serving unlimited: %s", exc)
         return None
-    g.setdefault(OWN_RETRY_AFTER, str(RETRY_AFTER_SECONDS))
     raise RateLimited(f"At most {limit} streams at once per user", RETRY_AFTER_SECONDS)
 
 

@@ -81,6 +81,7 @@ class FakeServer:
     first_token_delay: float
     models: list[str]
     fail_status: int | None
+    retry_after: str | None
     error_message: str | None
     error_after: int | None
     drop_after: int | None
@@ -98,6 +99,7 @@ class FakeServer:
             "first_token_delay": 0.0,
             "models": list(self.default_models),
             "fail_status": None,  # answer every request with this status and an error body
+            "retry_after": None,  # a Retry-After header on the fail_status answers
             "error_message": None,  # the message in error bodies; None: a realistic one
             "error_after": None,  # stream this many tokens, then an in-band error frame
             "drop_after": None,  # stream this many tokens, then drop the connection (a crash)
@@ -184,7 +186,8 @@ class FakeServer:
             exchange.hang()
         elif self.fail_status:
             status = self.fail_status
-            exchange.send_json(status, self.error_body(status, self.message(status)))
+            headers = {"Retry-After": self.retry_after} if self.retry_after else None
+            exchange.send_json(status, self.error_body(status, self.message(status)), headers)
         elif denied:
             exchange.send_json(denied[0], self.error_body(*denied))
         elif route is None:

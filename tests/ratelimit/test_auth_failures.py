@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from tests.conftest import bearer
 from tests.ratelimit.conftest import wait_until
+from tests.ratelimit.servers import served_env
+from tests.servers import chatapp_server, create_user
 
 WRONG_KEY = bearer("ck_" + "w" * 43)
 LIMITED = pytest.mark.parametrize(
@@ -46,9 +49,18 @@ def test_successful_authentications_never_count(client, admin):
 
 
 @LIMITED
-def test_a_blocked_address_is_refused_even_with_a_valid_key(client, admin):
+def test_a_valid_key_from_a_blocked_address_is_still_served(client, admin):
     failures(client, 4)
-    assert failures(client, 1, headers=admin.headers)[0].status_code == 429
+    assert [r.status_code for r in failures(client, 3, headers=admin.headers)] == [200] * 3
+    assert failures(client, 1)[0].status_code == 429  # bad keys from there still are refused
+
+
+@LIMITED
+def test_a_valid_key_from_a_blocked_address_is_judged_by_its_own_limits(client, make_user):
+    bob = make_user("bob", rate_limit_per_hour=2)
+    failures(client, 4)
+    statuses = [r.status_code for r in failures(client, 3, headers=bob.headers)]
+    assert statuses == [200, 200, 429]
 
 
 @LIMITED
@@ -82,3 +94,20 @@ def test_the_window_resets(client):
         return failures(client, 1)[0].status_code == 401
 
     wait_until(answered_401_again, timeout=10, interval=0.25)
+
+
+@pytest.mark.slow
+def test_across_workers_bad_keys_are_refused_and_valid_keys_served(database_url, tmp_path):
+    env = served_env(DATABASE_URL=database_url, AUTH_FAILURE_LIMIT="3/minute")
+    key = create_user(env, tmp_path, "bob")
+    with chatapp_server(env, tmp_path, workers=2) as url, requests.Session() as session:
+
+        def status(key: str) -> int:
+            # A connection each, so that both workers take turns answering.
+            headers = {"Authorization": f"Bearer {key}", "Connection": "close"}
+            return session.get(f"{url}/me", headers=headers, timeout=30).status_code
+
+        bad = "ck_" + "w" * 43
+        assert [status(bad) for _ in range(8)] == [401] * 3 + [429] * 5
+        assert [status(key) for _ in range(6)] == [200] * 6
+        assert status(bad) == 429
