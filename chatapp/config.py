@@ -52,6 +52,8 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "LOG_FORMAT": ("text", str),
     "DB_POOL_SIZE": (20, int),
     "DB_POOL_TIMEOUT": (5.0, float),
+    "DB_STATEMENT_TIMEOUT": (5.0, float),
+    "TRUSTED_PROXIES": (0, int),
     "STREAM_PING_SECONDS": (15.0, float),
     "MAX_STREAMS_PER_USER": (8, int),
     "HEALTH_CACHE_SECONDS": (5.0, float),

@@ -11,15 +11,10 @@ import requests
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ADMIN_KEY, bearer
-from tests.servers import chatapp_server
+from tests.servers import chatapp_server, served_env
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.slow
-
-
-def served_env(database_url: str, ollama_url: str, **settings: str) -> dict[str, str]:
-    return {"DATABASE_URL": database_url, "API_KEY": ADMIN_KEY, "OLLAMA_HOST": ollama_url,
-            "LEGACY_IMPORT_ON_START": "false", **settings}  # fmt: skip
 
 
 def server_log(directory: Path) -> str:
