@@ -85,6 +85,11 @@ def server_log_path(cwd: Path, port: int) -> Path:
     return cwd / f"serve-{port}.log"
 
 
+def server_log(cwd: Path) -> str:
+    """What every `chatapp serve` started in `cwd` has logged."""
+    return "\n".join(path.read_text() for path in cwd.glob("serve-*.log"))
+
+
 def _start(env: dict[str, str], cwd: Path, port: int, flags: list[str]) -> subprocess.Popen:
     with open(server_log_path(cwd, port), "w") as log:
         return subprocess.Popen(

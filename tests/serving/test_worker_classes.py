@@ -4,21 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ADMIN_KEY, bearer
-from tests.servers import chatapp_server, served_env
+from tests.servers import chatapp_server, served_env, server_log
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.slow
-
-
-def server_log(directory: Path) -> str:
-    return "\n".join(path.read_text() for path in directory.glob("serve-*.log"))
 
 
 def streamed(url: str) -> str:
