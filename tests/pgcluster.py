@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 PG_BIN_DIRS = (
     "/usr/lib/postgresql/17/bin",
@@ -57,11 +58,7 @@ class Cluster:
 
     def create_database(self, name: str) -> str:
         """A new, empty database on this cluster; its URL."""
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
-        with engine.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return self.url(name)
+        return fresh_database(self.admin_url, name)
 
     def postgres_pids(self) -> list[int]:
         """The postmaster and every process it forked (backends, checkpointer, ...)."""
@@ -108,6 +105,17 @@ def start_cluster() -> Cluster:
     )
     _run([pg_ctl, "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start"])
     return Cluster(directory, port)
+
+
+def fresh_database(url: str, name: str) -> str:
+    """An empty database (no tables at all) named `name`, on the server of `url`; its URL."""
+    parsed = make_url(url)
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def _children(parent: int) -> list[int]:

@@ -7,25 +7,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
+from tests.pgcluster import fresh_database
 from tests.servers import chatapp_servers, server_log_path
 
 pytestmark = pytest.mark.slow
 
 INSTANCES = 3
 NEW_ADMIN = "Created user 'admin'"
-
-
-def fresh_database(postgres_url: str, name: str) -> str:
-    """An empty database (no tables at all) on the session's cluster."""
-    url = make_url(postgres_url)
-    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 def test_instances_started_together_all_come_up_with_one_admin(postgres_url, tmp_path):
