@@ -17,7 +17,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 
-from chatapp.db_wait import CONNECT_TIMEOUT_SECONDS
+from chatapp.db_wait import CONNECT_TIMEOUT_SECONDS, DeadlineExceeded
 from chatapp.extensions import db, migrate
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,8 @@ def ping_idle_connections(engine: Engine) -> None:
             return  # a fresh connection, or one in use a moment ago
         try:
             engine.dialect.do_ping(dbapi_connection)
+        except DeadlineExceeded:
+            raise  # a server that doesn't answer won't answer a new connection: fail now
         except engine.dialect.loaded_dbapi.Error as exc:
             # As pool_pre_ping does: reconnect, and retire every connection older than now.
             raise InvalidatePoolError() from exc
