@@ -85,6 +85,7 @@ class FakeServer:
     drop_after: int | None
     malformed: bool
     hang: bool
+    answer_delay: float
     report_usage: bool
     api_key: str | None
 
@@ -100,6 +101,7 @@ class FakeServer:
             "drop_after": None,  # stream this many tokens, then drop the connection (a crash)
             "malformed": False,  # answer with a body (or stream line) that isn't JSON
             "hang": False,  # accept the request and never answer
+            "answer_delay": 0.0,  # wait this long before answering anything
             "report_usage": True,  # include token counts
             "api_key": None,  # when set, requests must carry this key
         }
@@ -170,6 +172,8 @@ class FakeServer:
         """Answer one request: the failure knobs first, then the route."""
         route = self.routes().get((exchange.request.method, exchange.request.path))
         denied = self.auth_failure(exchange)
+        if self.answer_delay and not exchange.pause(self.answer_delay):
+            return
         if self.hang:
             exchange.hang()
         elif self.fail_status:
