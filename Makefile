@@ -1,4 +1,5 @@
-# chatapp: `make run` serves on http://127.0.0.1:8000; `make test` runs the whole suite.
+# chatapp: `make run` serves on http://127.0.0.1:8000 (`make run PORT=8080 HOST=0.0.0.0` for
+# another); `make test` runs the whole suite.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -18,8 +19,9 @@ $(VENV)/.installed-dev: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[desktop,dev]'
 	touch $@ $(VENV)/.installed-base
 
+# HOST and PORT become flags only when given, so gunicorn.conf.py's bind applies otherwise.
 run: $(VENV)/.installed-base
-	$(BIN)/chatapp serve
+	$(BIN)/chatapp serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
 test: $(VENV)/.installed-dev lint
 	$(BIN)/pytest

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -39,4 +40,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     errors.init_app(app)
     openapi.init_app(app)
+    trust_proxies(app, app.config["TRUSTED_PROXIES"])
     return app
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Behind `count` proxies, take the client's address and scheme from their X-Forwarded-For
+    and X-Forwarded-Proto: auth-failure limiting and the logs then see the real client."""
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
@@ -47,11 +48,13 @@ def main() -> None:
     help="Threads per gthread worker.",
 )  # fmt: skip
 @with_appcontext
-def serve(
-    host: str, port: int, workers: int, worker_class: str, worker_connections: int, threads: int
-) -> None:
-    """Apply pending migrations once, then serve with gunicorn (gevent workers by default)."""
-    from chatapp.serve import exec_server, gunicorn_options
+def serve(**flags: object) -> None:
+    """Apply pending migrations once, then serve with gunicorn (gevent workers by default).
+
+    gunicorn.conf.py and GUNICORN_CMD_ARGS are honoured: they override these defaults, and
+    the flags given here override them, as gunicorn's own command line does.
+    """
+    from chatapp.serve import exec_server, given_settings, gunicorn_settings, serve_plan
     from chatapp.startup import prepare
 
     app = current_app._get_current_object()
@@ -59,10 +62,17 @@ def serve(
     if admin_key:
         click.echo("Created user 'admin'. Its API key is shown this once; keep it safe:")
         click.echo(admin_key)
-    options = gunicorn_options(
-        host, port, workers, worker_class, threads, worker_connections, app.config["LLM_TIMEOUT"]
-    )
-    exec_server(options)
+    defaults = gunicorn_settings(flags, app.config["LLM_TIMEOUT"], app.config["LOG_FORMAT"])
+    explicit = given_settings(defaults, _flags_given())
+    exec_server(serve_plan(defaults, explicit, app.config["DB_STATEMENT_TIMEOUT"]))
+
+
+def _flags_given() -> set[str]:
+    context = click.get_current_context()
+    return {
+        name for name in context.params
+        if context.get_parameter_source(name) is ParameterSource.COMMANDLINE
+    }  # fmt: skip
 
 
 @main.group("users")

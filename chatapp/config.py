@@ -113,6 +113,8 @@ class Settings(BaseSettings):
     LOG_FORMAT: _choice("text", "json") = "text"
     DB_POOL_SIZE: Count = 20
     DB_POOL_TIMEOUT: Seconds = 5.0
+    DB_STATEMENT_TIMEOUT: SecondsOrOff = 5.0  # each database call's deadline; 0: none
+    TRUSTED_PROXIES: CountOrOff = 0  # proxies in front whose X-Forwarded-* are trusted
     STREAM_PING_SECONDS: Seconds = 15.0
     MAX_STREAMS_PER_USER: CountOrOff = 8
     HEALTH_CACHE_SECONDS: SecondsOrOff = 5.0

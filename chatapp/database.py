@@ -1,19 +1,23 @@
-"""Database plumbing: migrations, connection settings and liveness, and the health probe."""
+"""Database plumbing: migrations, connection settings, timeouts and liveness, the start-up lock,
+and the health probe."""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import InvalidatePoolError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 
+from chatapp.db_wait import CONNECT_TIMEOUT_SECONDS, DeadlineExceeded
 from chatapp.extensions import db, migrate
 
 log = logging.getLogger(__name__)
@@ -25,6 +29,8 @@ log = logging.getLogger(__name__)
 # fails its statement once, and SQLAlchemy then invalidates it with every older one.
 PING_AFTER_IDLE_SECONDS = 1.0
 RETURNED_AT = "chatapp.returned_at"  # in each pooled connection's info
+# One advisory lock id shared by every chatapp instance on a database: "chat" in ASCII.
+STARTUP_LOCK_KEY = 0x63686174
 
 
 def _find_migrations_dir() -> Path:
@@ -38,10 +44,44 @@ MIGRATIONS_DIR = _find_migrations_dir()
 
 
 def init_app(app: Flask) -> None:
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = with_timeouts(app.config)
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (Flask reverses them).
+    app.teardown_appcontext(release_session)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
     with app.app_context():
         ping_idle_connections(db.engine)
+
+
+def with_timeouts(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine options, plus PostgreSQL's connect timeout and statement_timeout.
+
+    The server cancels a statement slow or blocked past DB_STATEMENT_TIMEOUT and the connection
+    stays usable; a server that doesn't answer at all is the serving process's client-side
+    deadline's business (chatapp.db_wait). Migrations lift the limit (migrations/env.py).
+    """
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
+        return options
+    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if config["DB_STATEMENT_TIMEOUT"] > 0:
+        milliseconds = round(config["DB_STATEMENT_TIMEOUT"] * 1000)
+        connect_args["options"] = f"-c statement_timeout={milliseconds}"
+    options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
+    return options
+
+
+def release_session(_error: BaseException | None = None) -> None:
+    """End the request's transaction and return its connection, whatever the database does.
+
+    With the database gone, the rollback raises. The answer is decided by then, so the failure
+    is logged and the dead connection dropped, rather than gunicorn answering a bare 500.
+    """
+    try:
+        db.session.remove()
+    except SQLAlchemyError as exc:
+        log.warning("database connection lost while ending a request: %s", exc)
+        db.session.remove()  # the connection is invalidated by now, so this one succeeds
 
 
 def ping_idle_connections(engine: Engine) -> None:
@@ -53,6 +93,8 @@ def ping_idle_connections(engine: Engine) -> None:
             return  # a fresh connection, or one in use a moment ago
         try:
             engine.dialect.do_ping(dbapi_connection)
+        except DeadlineExceeded:
+            raise  # a server that doesn't answer won't answer a new connection: fail now
         except engine.dialect.loaded_dbapi.Error as exc:
             # As pool_pre_ping does: reconnect, and retire every connection older than now.
             raise InvalidatePoolError() from exc
@@ -74,17 +116,37 @@ def upgrade_database(app: Flask) -> None:
         upgrade(directory=str(MIGRATIONS_DIR))
 
 
-def ping_database() -> dict[str, Any]:
+@contextmanager
+def startup_lock(app: Flask) -> Iterator[None]:
+    """Hold a PostgreSQL advisory lock while the caller prepares the database.
+
+    Instances started together take turns: the first migrates and bootstraps, the others then
+    find nothing left to do. The lock goes with its transaction, so with a crashed instance too.
+    SQLite takes none: one SQLite file is one machine's, and SQLite serialises its writers.
+    """
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as connection, connection.begin():
+        # Waiting for another instance's migrations is no stuck statement.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": STARTUP_LOCK_KEY})
+        yield
+
+
+def ping_database(engine: Engine) -> dict[str, Any]:
     """`{"status": "ok", "latency_ms", "backend"}` or `{"status": "down", "error"}`."""
     started = time.perf_counter()
     try:
-        with db.engine.connect() as connection:
+        with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # any driver failure means the same thing to a health check
         log.warning("database check failed: %s", exc)
-        return {"status": "down", "backend": db.engine.dialect.name, "error": type(exc).__name__}
+        return {"status": "down", "backend": engine.dialect.name, "error": type(exc).__name__}
     latency = round((time.perf_counter() - started) * 1000, 2)
-    return {"status": "ok", "backend": db.engine.dialect.name, "latency_ms": latency}
+    return {"status": "ok", "backend": engine.dialect.name, "latency_ms": latency}
 
 
 @event.listens_for(Engine, "connect")

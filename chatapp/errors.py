@@ -11,7 +11,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from chatapp import providers
-from chatapp.extensions import db
+from chatapp.database import release_session
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def _render_http_exception(exc: HTTPException) -> Response:
 
 def _render_exception(exc: Exception) -> Response:
     error = api_error(exc)
-    db.session.rollback()
+    release_session()  # a rollback that can't fail: the database may be what failed
     return error_response(error)
 
 

@@ -10,25 +10,39 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    """What `chatapp serve` hands this process, as JSON on its command line."""
+
+    defaults: dict[str, Any]  # gunicorn settings under gunicorn.conf.py and GUNICORN_CMD_ARGS
+    explicit: dict[str, Any]  # the flags given to chatapp serve: above everything else
+    cooperative: bool  # the resolved worker class is gevent's
+    statement_timeout: float  # DB_STATEMENT_TIMEOUT, for the client-side deadline
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
 
 
 def patch_for_gevent() -> None:
-    """Cooperative sockets, threads and queues, and a psycopg2 that yields while it waits."""
+    """Cooperative sockets, threads and queues (psycopg2 waits through chatapp.db_wait)."""
     from gevent import monkey
 
     monkey.patch_all()
-    from psycogreen.gevent import patch_psycopg
-
-    patch_psycopg()
 
 
 def main(argv: list[str]) -> None:
-    options = json.loads(argv[1])
-    if options["worker_class"] == "gevent":
+    plan = ServePlan(**json.loads(argv[1]))
+    if plan.cooperative:
         patch_for_gevent()
-    from chatapp.serve import run_gunicorn  # only now: see the module docstring
+    from chatapp import db_wait  # only now: see the module docstring
+    from chatapp.serve import GunicornServer
 
-    run_gunicorn(options)
+    db_wait.install(plan.statement_timeout, plan.cooperative)
+    GunicornServer(plan.defaults, plan.explicit).run()
 
 
 if __name__ == "__main__":

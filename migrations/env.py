@@ -31,6 +31,9 @@ def run_migrations_online() -> None:
     with target_db.engine.connect() as connection:
         context.configure(connection=connection, **_options())
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # A migration may rightly run longer than a request's DB_STATEMENT_TIMEOUT.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
             context.run_migrations()
 
 

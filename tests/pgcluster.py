@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 PG_BIN_DIRS = (
     "/usr/lib/postgresql/17/bin",
@@ -50,6 +56,29 @@ class Cluster:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg2://chatapp@127.0.0.1:{self.port}/{database}"
 
+    def create_database(self, name: str) -> str:
+        """A new, empty database on this cluster; its URL."""
+        return fresh_database(self.admin_url, name)
+
+    def postgres_pids(self) -> list[int]:
+        """The postmaster and every process it forked (backends, checkpointer, ...)."""
+        postmaster = int((self.directory / "data" / "postmaster.pid").read_text().split()[0])
+        return [postmaster, *_children(postmaster)]
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        """Every process of the cluster stopped (SIGSTOP), as on a stuck disk; resumed after.
+
+        The kernel still accepts connections and acknowledges packets; nobody answers."""
+        pids = self.postgres_pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+
     def stop(self) -> None:
         pg_ctl = find_pg_bin("pg_ctl")
         command = [pg_ctl, "-D", str(self.directory / "data"), "-m", "immediate", "stop"]
@@ -76,6 +105,29 @@ def start_cluster(durable: bool = False) -> Cluster:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     _run([pg_ctl, "-D", str(data), "-o", options, "-l", str(directory / "log"), "-w", "start"])
     return Cluster(directory, port)
+
+
+def fresh_database(url: str, name: str) -> str:
+    """An empty database (no tables at all) named `name`, on the server of `url`; its URL."""
+    parsed = make_url(url)
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
+def _children(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
 
 
 def _run(command: list[str]) -> None:

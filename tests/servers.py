@@ -42,27 +42,60 @@ def create_user(env: dict[str, str], cwd: Path, username: str) -> str:
     return run_cli(env, cwd, "users", "create", username).strip().splitlines()[-1]
 
 
+def served_env(database_url: str, ollama_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a served test instance: the test's admin key, no legacy import."""
+    from tests.conftest import ADMIN_KEY
+
+    return {"DATABASE_URL": database_url, "API_KEY": ADMIN_KEY, "OLLAMA_HOST": ollama_url,
+            "LEGACY_IMPORT_ON_START": "false", **settings}  # fmt: skip
+
+
 @contextmanager
 def chatapp_server(
     env: dict[str, str], cwd: Path, workers: int = 2, worker_class: str = "gevent",
     threads: int = 8,
 ) -> Iterator[str]:  # fmt: skip
     """`chatapp serve` as a subprocess on a free port; yields its base URL."""
-    port = free_port()
-    command = [CHATAPP, "serve", "--port", str(port), "--workers", str(workers),
-               "--worker-class", worker_class, "--threads", str(threads)]  # fmt: skip
-    log_path = cwd / f"serve-{port}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, env={**os.environ, **env}, cwd=cwd, stdout=log, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_health(url, process, log_path)
+    flags = ["--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads)]
+    with chatapp_servers(env, cwd, 1, flags) as (url,):
         yield url
+
+
+@contextmanager
+def chatapp_servers(
+    env: dict[str, str], cwd: Path, count: int, flags: list[str] | None = None
+) -> Iterator[list[str]]:
+    """`count` instances of `chatapp serve` started at the same moment, each on a free port,
+    with `flags`; yields their base URLs once all are up. Each logs to `cwd/serve-<port>.log`."""
+    ports = [free_port() for _ in range(count)]
+    processes = [_start(env, cwd, port, flags or []) for port in ports]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    try:
+        for url, process, port in zip(urls, processes, ports, strict=True):
+            _wait_for_health(url, process, server_log_path(cwd, port))
+        yield urls
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
+
+
+def server_log_path(cwd: Path, port: int) -> Path:
+    return cwd / f"serve-{port}.log"
+
+
+def server_log(cwd: Path) -> str:
+    """What every `chatapp serve` started in `cwd` has logged."""
+    return "\n".join(path.read_text() for path in cwd.glob("serve-*.log"))
+
+
+def _start(env: dict[str, str], cwd: Path, port: int, flags: list[str]) -> subprocess.Popen:
+    with open(server_log_path(cwd, port), "w") as log:
+        return subprocess.Popen(
+            [CHATAPP, "serve", "--port", str(port), *flags], env={**os.environ, **env}, cwd=cwd,
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:

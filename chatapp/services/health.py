@@ -1,4 +1,8 @@
-"""The health report: the database checked live, each provider through a short cache."""
+"""The health report: the database checked live, each provider through a short cache.
+
+Every check runs on a thread of its own and /health waits for them together, at most
+PROBE_WAIT_SECONDS: a frozen database or a hung provider is reported down, never waited on.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from flask import current_app
 
 from chatapp.database import ping_database
+from chatapp.extensions import db
 from chatapp.providers import NamedProvider, Route
 from chatapp.services import llm
 from chatapp.services.model_lists import ModelLists
@@ -21,17 +27,18 @@ from chatapp.services.model_lists import ModelLists
 log = logging.getLogger(__name__)
 
 PROBES_KEY = "chatapp.provider_probes"
-PROBE_WAIT_SECONDS = 2.0  # /health never waits longer than this on the providers
+DATABASE_PROBE_KEY = "chatapp.database_probe"
+PROBE_WAIT_SECONDS = 2.0  # /health never waits longer than this on the providers or database
 _probe_lock = threading.Lock()
 
 Check = Callable[[], dict[str, Any]]
 
 
-class ProviderProbe:
-    """Checks a provider at most once per `ttl` seconds.
+class Probe:
+    """Runs `check` (which answers a status, never raises) at most once per `ttl` seconds.
 
     The check runs on a daemon thread; one that overruns the caller's wait keeps running,
-    and later checks wait on that same one rather than piling new ones onto a stuck provider.
+    and later checks wait on that same one rather than piling new ones onto a stuck service.
     """
 
     def __init__(self, check: Check, ttl: float) -> None:
@@ -67,20 +74,10 @@ class ProviderProbe:
     def _start(self) -> Future[dict[str, Any]]:
         future: Future[dict[str, Any]] = Future()
         thread = threading.Thread(
-            target=lambda: future.set_result(self._run()), name="provider-probe", daemon=True
+            target=lambda: future.set_result(self._check()), name="health-probe", daemon=True
         )
         thread.start()
         return future
-
-    def _run(self) -> dict[str, Any]:
-        started = time.perf_counter()
-        try:
-            info = self._check()
-        except Exception as exc:  # any failure means the same thing to a health check
-            log.warning("provider check failed: %s", exc)
-            return {"status": "down", "error": str(exc) or type(exc).__name__}
-        latency = round((time.perf_counter() - started) * 1000, 2)
-        return {"status": "ok", "latency_ms": latency, **info}
 
 
 def provider_check(named: NamedProvider, default: Route | None, lists: ModelLists) -> Check:
@@ -94,7 +91,18 @@ def provider_check(named: NamedProvider, default: Route | None, lists: ModelList
                 info["model_available"] = has_model(listed.names(), default.model, named.kind)
         return info
 
-    return check
+    return partial(_timed, check)
+
+
+def _timed(check: Check) -> dict[str, Any]:
+    started = time.perf_counter()
+    try:
+        info = check()
+    except Exception as exc:  # any failure means the same thing to a health check
+        log.warning("provider check failed: %s", exc)
+        return {"status": "down", "error": str(exc) or type(exc).__name__}
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return {"status": "ok", "latency_ms": latency, **info}
 
 
 def has_model(names: list[str], model: str, kind: str) -> bool:
@@ -103,33 +111,41 @@ def has_model(names: list[str], model: str, kind: str) -> bool:
     return model in names or tagged in names
 
 
-def _probes() -> dict[str, ProviderProbe]:
-    """The app's probes, one per provider, made on first use."""
+def _made_once(key: str, make: Callable[[], Any]) -> Any:
+    """The app's probe(s) under `key`, made on first use."""
     with _probe_lock:
-        probes = current_app.extensions.get(PROBES_KEY)
-        if probes is None:
-            probes = current_app.extensions[PROBES_KEY] = _make_probes()
-        return probes
+        made = current_app.extensions.get(key)
+        if made is None:
+            made = current_app.extensions[key] = make()
+        return made
 
 
-def _make_probes() -> dict[str, ProviderProbe]:
+def _database_probe() -> Probe:
+    """Checked afresh each time, but never waited on past the deadline: a frozen database's
+    ping is left to its own deadline (chatapp.db_wait) while /health answers."""
+    engine = db.engine
+    return _made_once(DATABASE_PROBE_KEY, lambda: Probe(partial(ping_database, engine), ttl=0))
+
+
+def _make_probes() -> dict[str, Probe]:
     registry, lists = llm.registry(), llm.model_lists()
     ttl = current_app.config["HEALTH_CACHE_SECONDS"]
     default = registry.default
 
-    def probe(named: NamedProvider) -> ProviderProbe:
+    def probe(named: NamedProvider) -> Probe:
         route = default if named is default.target else None
-        return ProviderProbe(provider_check(named, route, lists), ttl)
+        return Probe(provider_check(named, route, lists), ttl)
 
     return {name: probe(named) for name, named in registry.providers.items()}
 
 
-def provider_statuses() -> dict[str, dict[str, Any]]:
-    """Each provider's status, all checked at once within one wait."""
-    probes = _probes()
+def statuses() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The database's status and each provider's, all checked at once within one wait."""
+    probes = {"": _database_probe(), **_made_once(PROBES_KEY, _make_probes)}
     pending = {name: probe.begin() for name, probe in probes.items()}
     deadline = time.monotonic() + PROBE_WAIT_SECONDS
-    return {name: probes[name].finish(future, deadline) for name, future in pending.items()}
+    answers = {name: probes[name].finish(future, deadline) for name, future in pending.items()}
+    return answers.pop(""), answers
 
 
 @dataclass(frozen=True)
@@ -141,23 +157,23 @@ class HealthReport:
 
 
 def health_report() -> HealthReport:
-    database = ping_database()
     registry = llm.registry()
-    statuses = provider_statuses()
+    database, providers = statuses()
     default = registry.default
-    provider = {"name": default.target.name, "model": default.name, **statuses[default.target.name]}
-    providers = (
-        {name: {"type": registry.providers[name].kind, **s} for name, s in statuses.items()}
+    name = default.target.name
+    provider = {"name": name, "model": default.name, **providers[name]}
+    listed = (
+        {name: {"type": registry.providers[name].kind, **s} for name, s in providers.items()}
         if registry.qualified
         else None
     )
-    return HealthReport(_overall(database, provider, statuses), database, provider, providers)
+    return HealthReport(_overall(database, provider, providers), database, provider, listed)
 
 
 def _overall(
-    database: dict[str, Any], provider: dict[str, Any], statuses: dict[str, dict[str, Any]]
+    database: dict[str, Any], provider: dict[str, Any], providers: dict[str, dict[str, Any]]
 ) -> str:
     if database["status"] != "ok":
         return "down"
-    providers_ok = all(status["status"] == "ok" for status in statuses.values())
+    providers_ok = all(status["status"] == "ok" for status in providers.values())
     return "ok" if providers_ok and provider.get("model_available", True) else "degraded"

@@ -88,6 +88,7 @@ class FakeServer:
     malformed: bool
     hang: bool
     drop_requests: int
+    answer_delay: float
     report_usage: bool
     api_key: str | None
     tool_calls: list[dict[str, Any]]
@@ -106,6 +107,7 @@ class FakeServer:
             "malformed": False,  # answer with a body (or stream line) that isn't JSON
             "hang": False,  # accept the request and never answer
             "drop_requests": 0,  # close the connection of this many requests without an answer
+            "answer_delay": 0.0,  # wait this long before answering anything
             "report_usage": True,  # include token counts
             "api_key": None,  # when set, requests must carry this key
             # [{"name", "arguments": {...}}]: to a request that offers tools, answer with these
@@ -179,6 +181,8 @@ class FakeServer:
         """Answer one request: the failure knobs first, then the route."""
         route = self.routes().get((exchange.request.method, exchange.request.path))
         denied = self.auth_failure(exchange)
+        if self.answer_delay and not exchange.pause(self.answer_delay):
+            return
         if self.drop_requests > 0:
             self.drop_requests -= 1
             exchange.drop()

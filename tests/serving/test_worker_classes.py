@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy.engine import make_url
 
 from tests.conftest import ADMIN_KEY, bearer
-from tests.servers import chatapp_server
+from tests.servers import chatapp_server, served_env, server_log
 from tests.tcpproxy import TcpProxy
 
 pytestmark = pytest.mark.slow
-
-
-def served_env(database_url: str, ollama_url: str, **settings: str) -> dict[str, str]:
-    return {"DATABASE_URL": database_url, "API_KEY": ADMIN_KEY, "OLLAMA_HOST": ollama_url,
-            "LEGACY_IMPORT_ON_START": "false", **settings}  # fmt: skip
-
-
-def server_log(directory: Path) -> str:
-    return "\n".join(path.read_text() for path in directory.glob("serve-*.log"))
 
 
 def streamed(url: str) -> str:
