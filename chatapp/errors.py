@@ -81,6 +81,14 @@ class Conflict(ApiError):
     status, code, message = 409, "conflict", "Conflict"
 
 
+class PayloadTooLarge(ApiError):
+    status, code, message = 413, "payload_too_large", "The request body is too large"
+
+    def __init__(self) -> None:
+        # The body may not all have been read: the connection can't carry another request.
+        super().__init__(headers={"Connection": "close"})
+
+
 class UnsupportedMediaType(ApiError):
     status, code, message = 415, "unsupported_media_type", "Send the body as application/json"
 

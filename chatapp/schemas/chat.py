@@ -17,6 +17,8 @@ def _is_none(value: object) -> bool:
     return value is None
 
 
+MAX_OFFSET = 2**31 - 1  # any database's integer holds it; no one pages that far
+
 ChatId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), NoNul]
 ModelName = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$"), NoNul]
@@ -68,7 +70,7 @@ class ChatResponse(BaseModel):
 
 class HistoryQuery(BaseModel):
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     q: SearchText | None = Field(None, description="Matches titles and message text")
 
 

@@ -12,7 +12,7 @@ from chatapp.schemas.chat import ModelName
 
 Role = Literal["system", "developer", "user", "assistant"]
 Temperature = Annotated[float, Field(ge=0, le=2)]
-TokenCount = Annotated[int, Field(ge=1)]
+TokenCount = Annotated[int, Field(ge=1, le=2**31 - 1)]  # what providers take as an int32
 
 
 def _is_none(value: object) -> bool:
