@@ -55,6 +55,7 @@ SETTINGS: dict[str, tuple[Any, Callable[[str], Any]]] = {
     "STREAM_PING_SECONDS": (15.0, float),
     "MAX_STREAMS_PER_USER": (8, int),
     "HEALTH_CACHE_SECONDS": (5.0, float),
+    "CORS_ORIGINS": ("", str),
 }
 
 
