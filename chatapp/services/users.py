@@ -79,8 +79,10 @@ def ensure_admin(api_key: str | None) -> str | None:
     """Make sure `admin` exists (with `api_key` valid for it when set).
 
     Returns the clear key of a newly created admin when no API_KEY was given, so that the
-    caller can print it once; otherwise None.
+    caller can print it once; otherwise None. An unusable API_KEY raises UnusableBootstrapKey.
     """
+    if api_key:
+        keys.check_bootstrap_key(api_key)
     admin = db.session.scalars(select(User).where(User.username == ADMIN_USERNAME)).first()
     if admin is None:
         created = create_user(ADMIN_USERNAME, is_admin=True, clear_key=api_key)
