@@ -85,8 +85,8 @@ def get_history(chat_id: str) -> ChatHistoryResponse:
     json=RenameChat, resp=documented(200, ChatRenamedResponse, 404, 422), tags=["chat"]
 )
 def rename_chat(chat_id: str, json: RenameChat) -> ChatRenamedResponse:
-    chat = chats.rename_chat(current_user(), chat_id, json.title)
-    return ChatRenamedResponse(chat_id=chat.chat_id, title=chat.title, message="Chat renamed")
+    chats.rename_chat(current_user(), chat_id, json.title)
+    return ChatRenamedResponse(chat_id=chat_id, title=json.title, message="Chat renamed")
 
 
 @bp.get("/chat/history/<chat_id>/export")

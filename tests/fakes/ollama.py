@@ -113,7 +113,7 @@ class FakeOllama(FakeServer):
             return
         if turn.stream:
             stream_turn(self, exchange, "application/x-ndjson", _OllamaFrames(self), turn)
-        else:
+        elif exchange.pause(self.first_token_delay):  # the whole answer waits on its first token
             self.answer(exchange, self.final_message(turn, turn.text, len(turn.tokens)))
 
     def _tags(self, exchange: Exchange) -> None:
