@@ -8,7 +8,12 @@ from flask import Blueprint, Response, request
 
 from chatapp import ratelimit
 from chatapp.api.export import export_file
-from chatapp.api.streaming import chat_events, event_stream, json_or_event_stream
+from chatapp.api.streaming import (
+    CHAT_EVENT_SCHEMAS,
+    chat_events,
+    event_stream,
+    json_or_event_stream,
+)
 from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.chat import (
@@ -42,7 +47,7 @@ def wants_stream(body: ChatRequest) -> bool:
 @ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatRequest,
-    resp=json_or_event_stream(ChatResponse, 400, 404, 422, 502, 503, 504),
+    resp=json_or_event_stream(ChatResponse, CHAT_EVENT_SCHEMAS, 400, 404, 422, 502, 504),
     tags=["chat"],
 )
 def chat(json: ChatRequest) -> Any:

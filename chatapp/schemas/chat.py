@@ -24,7 +24,9 @@ Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), NoNul]
 ModelName = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$"), NoNul]
 PromptId = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
+    NoNul,
 ]
 SearchText = Annotated[str, StringConstraints(max_length=200), NoNul]
 
@@ -66,6 +68,47 @@ class ChatResponse(BaseModel):
             usage=UsageOut.of(reply.usage),
             finish_reason=reply.finish_reason,
         )
+
+
+class StreamStart(BaseModel):
+    """`event: start`: the turn began, in this chat, with this model."""
+
+    chat_id: str
+    model: str
+
+
+class StreamDelta(BaseModel):
+    """`event: delta`: the next piece of the reply, as the provider sent it."""
+
+    content: str
+
+
+class StreamDone(BaseModel):
+    """`event: done`: the turn is over and stored."""
+
+    chat_id: str
+    usage: UsageOut
+    finish_reason: str | None
+
+
+class StreamErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class StreamError(BaseModel):
+    """`event: error`: the turn failed after its status was sent; the last event."""
+
+    error: StreamErrorBody
+
+
+# The SSE events of a streamed `POST /chat`, by name, as /openapi.json documents them.
+CHAT_EVENTS: dict[str, type[BaseModel]] = {
+    "start": StreamStart,
+    "delta": StreamDelta,
+    "done": StreamDone,
+    "error": StreamError,
+}
 
 
 class HistoryQuery(BaseModel):

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chatapp.providers import ChatOptions, Message, ModelInfo, Usage
 from chatapp.schemas.chat import ModelName
+from chatapp.schemas.common import JsonInt
 
 Role = Literal["system", "developer", "user", "assistant"]
 Temperature = Annotated[float, Field(ge=0, le=2)]
-TokenCount = Annotated[int, Field(ge=1, le=2**31 - 1)]  # what providers take as an int32
+TokenCount = Annotated[int, Field(ge=1, le=2**31 - 1), JsonInt]  # what providers take as an int32
 
 
 def _is_none(value: object) -> bool:
