@@ -61,5 +61,5 @@ def test_schemathesis_finds_nothing_as_an_admin(served):
 
 def test_schemathesis_finds_nothing_as_a_plain_user(served):
     url, env, directory = served
-    key = create_user(env, directory, "fuzzer")
+    key = create_user(env, directory, "st.plain_user")
     assert_no_failures(run_schemathesis(url, key, directory))
