@@ -58,7 +58,10 @@ def serve(**flags: object) -> None:
     from chatapp.startup import prepare
 
     app = current_app._get_current_object()
-    admin_key = prepare(app)
+    try:
+        admin_key = prepare(app)
+    except keys.UnusableBootstrapKey as exc:
+        raise click.ClickException(str(exc)) from exc
     if admin_key:
         click.echo("Created user 'admin'. Its API key is shown this once; keep it safe:")
         click.echo(admin_key)

@@ -118,6 +118,7 @@ class Settings(BaseSettings):
     STREAM_PING_SECONDS: Seconds = 15.0
     MAX_STREAMS_PER_USER: CountOrOff = 8
     HEALTH_CACHE_SECONDS: SecondsOrOff = 5.0
+    CORS_ORIGINS: str = ""  # origins allowed cross-origin, separated by commas or spaces
 
 
 class ConfigError(ValueError):

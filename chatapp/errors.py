@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from chatapp import providers
@@ -77,8 +78,22 @@ class UserNotFound(NotFound):
         super().__init__(f"User '{username}' not found")
 
 
+class UserDeleted(NotFound):
+    """The request's own user was deleted (by an admin) while the request was being served."""
+
+    code, message = "user_not_found", "This user was deleted while the request was in progress"
+
+
 class Conflict(ApiError):
     status, code, message = 409, "conflict", "Conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status, code, message = 413, "payload_too_large", "The request body is too large"
+
+    def __init__(self) -> None:
+        # The body may not all have been read: the connection can't carry another request.
+        super().__init__(headers={"Connection": "close"})
 
 
 class UnsupportedMediaType(ApiError):
@@ -173,6 +188,9 @@ def _mapped(exc: Exception) -> ApiError:
         return exc
     if isinstance(exc, providers.ProviderError):
         return _from_provider(exc)
+    if isinstance(exc, StaleDataError | ObjectDeletedError):
+        # A row this request had read was changed or deleted by another one meanwhile.
+        return Conflict("Changed or deleted by another request meanwhile; retry")
     if isinstance(exc, OperationalError | PoolTimeout) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):

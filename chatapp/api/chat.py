@@ -8,7 +8,12 @@ from flask import Blueprint, Response, request
 
 from chatapp import ratelimit
 from chatapp.api.export import export_file
-from chatapp.api.streaming import chat_events, event_stream, json_or_event_stream
+from chatapp.api.streaming import (
+    CHAT_EVENT_SCHEMAS,
+    chat_events,
+    event_stream,
+    json_or_event_stream,
+)
 from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.chat import (
@@ -42,7 +47,7 @@ def wants_stream(body: ChatRequest) -> bool:
 @ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatRequest,
-    resp=json_or_event_stream(ChatResponse, 400, 404, 422, 502, 503, 504),
+    resp=json_or_event_stream(ChatResponse, CHAT_EVENT_SCHEMAS, 400, 404, 422, 502, 504),
     tags=["chat"],
 )
 def chat(json: ChatRequest) -> Any:
@@ -85,8 +90,8 @@ def get_history(chat_id: str) -> ChatHistoryResponse:
     json=RenameChat, resp=documented(200, ChatRenamedResponse, 404, 422), tags=["chat"]
 )
 def rename_chat(chat_id: str, json: RenameChat) -> ChatRenamedResponse:
-    chat = chats.rename_chat(current_user(), chat_id, json.title)
-    return ChatRenamedResponse(chat_id=chat.chat_id, title=chat.title, message="Chat renamed")
+    chats.rename_chat(current_user(), chat_id, json.title)
+    return ChatRenamedResponse(chat_id=chat_id, title=json.title, message="Chat renamed")
 
 
 @bp.get("/chat/history/<chat_id>/export")

@@ -8,7 +8,7 @@ from spectree.page import PAGE_TEMPLATES
 
 import chatapp
 from chatapp.auth import public
-from chatapp.openapi import api_spec, documented
+from chatapp.openapi import api_spec, document, documented
 from chatapp.schemas.meta import EndpointInfo, HealthResponse, RootResponse
 from chatapp.services.health import health_report
 
@@ -61,7 +61,7 @@ def health() -> tuple[HealthResponse, int]:
 @bp.get("/openapi.json")
 @public
 def openapi_document() -> Response:
-    return current_app.json.response(api_spec.spec)
+    return current_app.json.response(document())
 
 
 @bp.get("/docs")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import time
 from collections.abc import Iterator
@@ -15,8 +14,9 @@ from chatapp import ratelimit
 from chatapp.api.llm_models import providers_listed
 from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
 from chatapp.auth import current_user
-from chatapp.openapi import api_spec, documented
+from chatapp.openapi import api_spec, documented, sse_event
 from chatapp.providers import Reply, ToolCall
+from chatapp.schemas.chat import StreamError
 from chatapp.schemas.openai_compat import (
     AssistantMessage,
     ChatCompletion,
@@ -37,13 +37,19 @@ from chatapp.services.turn_events import Delta, Done, Failed, Ping, Started, Tur
 bp = Blueprint("openai_compat", __name__, url_prefix="/v1")
 
 DONE = "data: [DONE]\n\n"
+# Unnamed events (a client sees them as "message"): chunks, an in-band error, then [DONE].
+COMPLETION_EVENT_SCHEMAS = [
+    sse_event("message", ChatCompletionChunk),
+    sse_event("message", StreamError),
+    sse_event("message", text="[DONE]"),
+]
 
 
 @bp.post("/chat/completions")
 @ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatCompletionRequest,
-    resp=json_or_event_stream(ChatCompletion, 400, 422, 502, 503, 504),
+    resp=json_or_event_stream(ChatCompletion, COMPLETION_EVENT_SCHEMAS, 400, 422, 502, 504),
     tags=["openai"],
 )
 def chat_completions(json: ChatCompletionRequest) -> Any:
@@ -125,7 +131,7 @@ class _ChunkWriter:
                 return self.done(event)
             case Failed(error=error):
                 # The status is sent: the error goes in-band, where OpenAI's clients look for it.
-                return _data(json.dumps(error_body(error), ensure_ascii=False))
+                return _data(error_body(error).model_dump_json())
             case _:
                 assert_never(event)
 

@@ -57,11 +57,12 @@ def list_prompts() -> PromptsResponse:
 
 
 @bp.post("/system-prompts")
-@api_spec.validate(json=CreatePrompt, resp=documented(201, PromptChangedResponse, 409), tags=TAGS)
-def create_prompt(json: CreatePrompt) -> tuple[PromptChangedResponse, int]:
+@api_spec.validate(json=CreatePrompt, resp=documented(200, PromptChangedResponse, 409), tags=TAGS)
+def create_prompt(json: CreatePrompt) -> PromptChangedResponse:
+    """200, not 201: the old app answered 200, and its client accepts nothing else."""
     prompt = prompts.create_prompt(current_user(), json.name, json.content, json.description)
     # A new prompt is never the active one: no need to read the user back after the commit.
-    return _changed(prompt, f"System prompt '{prompt.name}' created", None), 201
+    return _changed(prompt, f"System prompt '{prompt.name}' created", None)
 
 
 @bp.get("/system-prompts/<prompt_id>")

@@ -17,12 +17,16 @@ def _is_none(value: object) -> bool:
     return value is None
 
 
+MAX_OFFSET = 2**31 - 1  # any database's integer holds it; no one pages that far
+
 ChatId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), NoNul]
 ModelName = Annotated[str, StringConstraints(pattern=r"^\S{1,200}$"), NoNul]
 PromptId = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
 Title = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"\S"),
+    NoNul,
 ]
 SearchText = Annotated[str, StringConstraints(max_length=200), NoNul]
 
@@ -66,9 +70,51 @@ class ChatResponse(BaseModel):
         )
 
 
+class StreamStart(BaseModel):
+    """`event: start`: the turn began, in this chat, with this model."""
+
+    chat_id: str
+    model: str
+
+
+class StreamDelta(BaseModel):
+    """`event: delta`: the next piece of the reply, as the provider sent it."""
+
+    content: str
+
+
+class StreamDone(BaseModel):
+    """`event: done`: the turn is over and stored."""
+
+    chat_id: str
+    usage: UsageOut
+    finish_reason: str | None
+    model: str  # the model that answered: a fallback's, if one took over
+
+
+class StreamErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class StreamError(BaseModel):
+    """`event: error`: the turn failed after its status was sent; the last event."""
+
+    error: StreamErrorBody
+
+
+# The SSE events of a streamed `POST /chat`, by name, as /openapi.json documents them.
+CHAT_EVENTS: dict[str, type[BaseModel]] = {
+    "start": StreamStart,
+    "delta": StreamDelta,
+    "done": StreamDone,
+    "error": StreamError,
+}
+
+
 class HistoryQuery(BaseModel):
     limit: int = Field(100, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
     q: SearchText | None = Field(None, description="Matches titles and message text")
 
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+)
+from pydantic_core import core_schema
 
 
 def _no_nul(value: str) -> str:
@@ -14,7 +21,27 @@ def _no_nul(value: str) -> str:
     return value
 
 
-NoNul = AfterValidator(_no_nul)
+class _NoNul:
+    """A string with no NUL character; the JSON schema says so too, so clients know."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_after_validator_function(_no_nul, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return {**handler(schema), "not": {"pattern": "\\x00"}}
+
+
+NoNul = _NoNul()
+
+
+def _integral_float_as_int(value: object) -> object:
+    # JSON has one number type: 27.0 is an integer to JSON Schema, so strict models take it too.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+JsonInt = BeforeValidator(_integral_float_as_int)
 
 
 class StrictModel(BaseModel):

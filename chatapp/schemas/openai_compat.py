@@ -9,11 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from chatapp.providers import ChatOptions, Message, ModelInfo, ToolCall, Usage
 from chatapp.schemas.chat import ModelName, ProviderListed
+from chatapp.schemas.common import JsonInt
 
 Role = Literal["system", "developer", "user", "assistant", "tool"]
 FunctionName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Temperature = Annotated[float, Field(ge=0, le=2)]
-TokenCount = Annotated[int, Field(ge=1)]
+TokenCount = Annotated[int, Field(ge=1, le=2**31 - 1), JsonInt]  # what providers take as an int32
 
 
 def _is_none(value: object) -> bool:
@@ -45,31 +46,70 @@ class ToolCallIn(OpenAIRequest):
         return ToolCall(self.id, self.function.name, self.function.arguments)
 
 
-class ChatMessageIn(OpenAIRequest):
-    role: Role = Field(description='"developer" is taken as "system"')
-    content: str | list[TextPart] | None = Field(
-        None, description="Text, or a list of text parts; null in an assistant's tool call"
-    )
-    tool_calls: list[ToolCallIn] | None = Field(None, description="An assistant's tool calls")
-    tool_call_id: str | None = Field(None, description="The call a tool message answers")
+class MessageIn(OpenAIRequest):
+    """What every message of a request has. Each kind is a model of its own, told apart by
+    `role`, so that the OpenAPI document says exactly what each one needs."""
 
-    @model_validator(mode="after")
-    def _complete(self) -> ChatMessageIn:
-        if self.role == "tool" and not self.tool_call_id:
-            raise ValueError("a tool message needs tool_call_id")
-        if self.content is None and not (self.role == "assistant" and self.tool_calls):
-            raise ValueError("content is required, unless an assistant message has tool_calls")
-        return self
-
-    def message(self) -> Message:
-        role = "system" if self.role == "developer" else self.role
-        calls = tuple(call.call() for call in self.tool_calls or ())
-        return Message(role, self._text(), tool_calls=calls, tool_call_id=self.tool_call_id)
+    content: str | list[TextPart] = Field(description="Text, or a list of text parts")
 
     def _text(self) -> str:
         if self.content is None or isinstance(self.content, str):
             return self.content or ""
         return "\n".join(part.text for part in self.content)
+
+
+class PlainMessageIn(MessageIn):
+    role: Literal["system", "developer", "user"] = Field(
+        description='"developer" is taken as "system"'
+    )
+
+    def message(self) -> Message:
+        return Message("system" if self.role == "developer" else self.role, self._text())
+
+
+# The document says what the validator checks: text, or some tool calls (or both).
+_SOME_TOOL_CALLS = {"type": "array", "minItems": 1}
+_CONTENT_OR_TOOL_CALLS = {
+    "anyOf": [
+        {"required": ["content"], "properties": {"content": {"not": {"type": "null"}}}},
+        {"required": ["tool_calls"], "properties": {"tool_calls": _SOME_TOOL_CALLS}},
+    ]
+}
+
+
+class AssistantMessageIn(MessageIn):
+    model_config = ConfigDict(json_schema_extra=_CONTENT_OR_TOOL_CALLS)
+
+    role: Literal["assistant"]
+    content: str | list[TextPart] | None = Field(  # type: ignore[assignment]
+        None, description="Text, or a list of text parts; null (or absent) with tool_calls"
+    )
+    tool_calls: list[ToolCallIn] | None = Field(None, description="The tool calls it made")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> AssistantMessageIn:
+        if self.content is None and not self.tool_calls:
+            raise ValueError("an assistant message needs content or tool_calls")
+        return self
+
+    def message(self) -> Message:
+        calls = tuple(call.call() for call in self.tool_calls or ())
+        return Message("assistant", self._text(), tool_calls=calls)
+
+
+class ToolMessageIn(MessageIn):
+    role: Literal["tool"]
+    tool_call_id: Annotated[str, StringConstraints(min_length=1)] = Field(
+        description="The call this message answers"
+    )
+
+    def message(self) -> Message:
+        return Message("tool", self._text(), tool_call_id=self.tool_call_id)
+
+
+ChatMessageIn = Annotated[
+    PlainMessageIn | AssistantMessageIn | ToolMessageIn, Field(discriminator="role")
+]
 
 
 class PassedOn(BaseModel):
@@ -109,21 +149,22 @@ class JsonSchemaFormat(PassedOn):
         return self.model_dump(exclude_none=True, by_alias=True)
 
 
-class ResponseFormat(PassedOn):
-    type: Literal["text", "json_object", "json_schema"]
-    json_schema: JsonSchemaFormat | None = None
-
-    @model_validator(mode="after")
-    def _schema_given(self) -> ResponseFormat:
-        if (self.type == "json_schema") != (self.json_schema is not None):
-            raise ValueError('json_schema is required with type "json_schema", and only then')
-        return self
+class TextFormat(PassedOn):
+    type: Literal["text", "json_object"]
 
     def wire(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type}
-        if self.json_schema is not None:
-            body["json_schema"] = self.json_schema.wire()
-        return body
+        return {"type": self.type}
+
+
+class JsonSchemaResponseFormat(PassedOn):
+    type: Literal["json_schema"]
+    json_schema: JsonSchemaFormat
+
+    def wire(self) -> dict[str, Any]:
+        return {"type": self.type, "json_schema": self.json_schema.wire()}
+
+
+ResponseFormat = Annotated[TextFormat | JsonSchemaResponseFormat, Field(discriminator="type")]
 
 
 class StreamOptions(OpenAIRequest):

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
 from chatapp.schemas.common import NoNul, StrictModel
 
@@ -23,7 +31,9 @@ def _not_blank(value: str) -> str:
 
 PromptName = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS),
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=MAX_NAME_CHARS, pattern=r"\S"
+    ),
     NoNul,
 ]
 PromptContent = Annotated[
@@ -31,6 +41,7 @@ PromptContent = Annotated[
     StringConstraints(max_length=MAX_CONTENT_CHARS),
     AfterValidator(_not_blank),
     NoNul,
+    Field(json_schema_extra={"pattern": r"\S"}),  # what _not_blank checks, as the docs say it
 ]
 PromptDescription = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION_CHARS), NoNul]
 
@@ -44,9 +55,12 @@ class CreatePrompt(StrictModel):
 class UpdatePrompt(StrictModel):
     """A partial change: at least one of name, content and description; none may be null."""
 
-    name: PromptName | None = None
-    content: PromptContent | None = None
-    description: PromptDescription | None = None
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    # Left out, not null: the document says so (SkipJsonSchema); a null gets a clear 422 below.
+    name: PromptName | SkipJsonSchema[None] = None
+    content: PromptContent | SkipJsonSchema[None] = None
+    description: PromptDescription | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _check_fields(self) -> UpdatePrompt:

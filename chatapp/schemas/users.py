@@ -6,14 +6,17 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from chatapp.schemas.common import NoNul, StrictModel
+from chatapp.schemas.common import JsonInt, NoNul, StrictModel
 
 Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 KeyName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NoNul
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"\S"),
+    NoNul,
 ]
-RateLimit = Annotated[int, Field(ge=1, le=10_000_000)]
+RateLimit = Annotated[int, Field(ge=1, le=10_000_000), JsonInt]
 
 
 class UserOut(BaseModel):
@@ -46,8 +49,11 @@ class CreateUser(StrictModel):
 class UpdateUser(StrictModel):
     """A partial change; `rate_limit_per_hour: null` goes back to the default."""
 
-    is_active: bool | None = None
-    is_admin: bool | None = None
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    # Left out, not null: the document says so (SkipJsonSchema); a null gets a clear 422 below.
+    is_active: bool | SkipJsonSchema[None] = None
+    is_admin: bool | SkipJsonSchema[None] = None
     rate_limit_per_hour: RateLimit | None = None
 
     @model_validator(mode="after")

@@ -21,9 +21,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from chatapp.db_types import utcnow
-from chatapp.errors import ChatNotFound, ValidationFailed
+from chatapp.errors import ChatNotFound, UserDeleted, ValidationFailed
 from chatapp.extensions import db
 from chatapp.models import FINISH_REASONS, Chat, Message, User
 from chatapp.providers import Usage
@@ -188,11 +189,17 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def rename_chat(user: User, chat_id: str, title: str) -> Chat:
-    chat = get_chat(user, chat_id)
-    chat.title = title
+def rename_chat(user: User, chat_id: str, title: str) -> None:
+    """One UPDATE, so renames racing with each other or with a delete need no read first."""
+    renamed = db.session.execute(
+        update(Chat)
+        .where(Chat.user_id == user.id, Chat.chat_id == check_chat_id(chat_id))
+        .values(title=title, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
-    return chat
+    if renamed.rowcount == 0:
+        raise ChatNotFound(chat_id)
 
 
 def delete_chat(user: User, chat_id: str) -> None:
@@ -217,6 +224,11 @@ def store_turn(record: TurnRecord) -> None:
         # Core, one multi-row statement: the ORM's bulk path costs more and adds nothing here.
         db.session.execute(insert(Message.__table__), _message_rows(record, chat_pk, created))
         db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        if db.session.get(User, record.user_id) is None:  # an admin deleted the user meanwhile
+            raise UserDeleted() from exc
+        raise
     except BaseException:
         db.session.rollback()
         raise

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +17,11 @@ from chatapp.extensions import db
 from chatapp.models import ApiKey, User
 
 KEY_PREFIX = "ck_"
-KEY_PATTERN = re.compile(r"^ck_[A-Za-z0-9_-]{32,128}$")
+# Keys we make are `ck_` and 43 URL-safe characters; API_KEY, the bootstrap key, may be any
+# string an old deployment used. A key is looked up by its hash, so its form matters to nobody.
+MAX_KEY_CHARS = 512
+MIN_BOOTSTRAP_KEY_CHARS = 16
+OLD_EXAMPLE_KEY = "your-secure-api-key-here"  # the old app's .env.example value
 DISPLAY_PREFIX_CHARS = 12  # "ck_" and 9 random characters: enough to tell keys apart in a list
 # Writing last_used_at on every request would add a write to every read; once a minute is plenty.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -57,7 +60,26 @@ def generate_clear_key() -> str:
 
 
 def is_well_formed(clear: str) -> bool:
-    return bool(KEY_PATTERN.match(clear))
+    """Worth a lookup: not empty, not absurdly long, no whitespace around it."""
+    return 0 < len(clear) <= MAX_KEY_CHARS and clear == clear.strip()
+
+
+class UnusableBootstrapKey(ValueError):
+    """API_KEY is set to a value no one should run a server with."""
+
+
+def check_bootstrap_key(clear: str) -> None:
+    """API_KEY may have any form, but not a short one nor the old example's."""
+    if clear == OLD_EXAMPLE_KEY:
+        raise UnusableBootstrapKey(
+            f"API_KEY is the example value '{OLD_EXAMPLE_KEY}'; set a secret of your own"
+        )
+    if len(clear) < MIN_BOOTSTRAP_KEY_CHARS or not is_well_formed(clear):
+        raise UnusableBootstrapKey(
+            f"API_KEY must be {MIN_BOOTSTRAP_KEY_CHARS} to {MAX_KEY_CHARS} characters with no"
+            f" space around them (it has {len(clear)}); `python -c 'import secrets;"
+            " print(secrets.token_urlsafe(32))'` makes a good one"
+        )
 
 
 def add_key(user: User, name: str, clear: str | None = None) -> NewKey:

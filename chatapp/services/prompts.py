@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, count, islice
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from chatapp.errors import Conflict, PromptNotFound
 from chatapp.extensions import db
@@ -162,41 +163,75 @@ def create_prompt(user: User, name: str, content: str, description: str = "") ->
     raise Conflict(f"Could not create prompt '{name}' while others were being created; retry")
 
 
-def update_prompt(user: User, prompt_id: str, changes: dict[str, str]) -> SystemPrompt:
-    """Change name, content or description; the id (slug) stays the same on a rename."""
-    prompt = get_prompt(user, prompt_id)
-    if changes.get("name", prompt.name) != prompt.name:
-        _ensure_name_free(user, changes["name"])
-    for field, value in changes.items():
-        setattr(prompt, field, value)
-    _commit_or_conflict(changes.get("name", prompt.name))
-    return prompt
+def update_prompt(user: User, prompt_id: str, changes: dict[str, str]) -> PromptRecord:
+    """Change name, content or description; the id (slug) stays the same on a rename.
 
-
-def delete_prompt(user: User, prompt_id: str) -> SystemPrompt:
-    """Delete a prompt; if it was the active one, none is active afterwards."""
+    One UPDATE of the row the lookup found: if a racing request deleted it meanwhile, 404.
+    """
     prompt = get_prompt(user, prompt_id)
-    if user.active_prompt_id == prompt.id:
-        user.active_prompt = None
-    db.session.delete(prompt)
+    name = changes.get("name", prompt.name)
+    if name != prompt.name:
+        _ensure_name_free(user, name)
+    statement = (
+        update(SystemPrompt)
+        .where(SystemPrompt.id == prompt.id)
+        .values(**changes)
+        .returning(*RECORD_COLUMNS)
+        .execution_options(synchronize_session=False)
+    )
+    try:
+        row = db.session.execute(statement).first()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"A prompt named '{name}' already exists") from None
     db.session.commit()
-    return prompt
+    if row is None:
+        raise PromptNotFound(prompt_id)
+    return PromptRecord(*row)
 
 
-def activate_prompt(user: User, prompt_id: str) -> SystemPrompt:
-    prompt = get_prompt(user, prompt_id)
-    user.active_prompt = prompt
+def delete_prompt(user: User, prompt_id: str) -> PromptRecord:
+    """Delete a prompt; if it was the active one, none is active afterwards (ON DELETE SET
+    NULL). 404 if a racing request deleted it first."""
+    record = PromptRecord.of(get_prompt(user, prompt_id))
+    deleted = db.session.execute(delete(SystemPrompt).where(SystemPrompt.id == record.id))
     db.session.commit()
-    return prompt
+    if deleted.rowcount == 0:
+        raise PromptNotFound(prompt_id)
+    return record
 
 
-def set_active_content(user: User, content: str) -> SystemPrompt:
-    """Replace the active prompt's text; with none active, (re)create `default` and activate it."""
+def activate_prompt(user: User, prompt_id: str) -> PromptRecord:
+    """Make the prompt the active one; 404 if a racing request deleted it meanwhile (the
+    foreign key refuses a pointer to a deleted prompt)."""
+    record = PromptRecord.of(get_prompt(user, prompt_id))
+    try:
+        db.session.execute(
+            update(User).where(User.id == user.id).values(active_prompt_id=record.id)
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise PromptNotFound(prompt_id) from None
+    return record
+
+
+def set_active_content(user: User, content: str) -> PromptRecord:
+    """Replace the active prompt's text; with none active, (re)create `default` and activate it.
+
+    409 if a racing request deleted the active prompt between our read and our write.
+    """
     prompt = user.active_prompt or _default_prompt(user)
     prompt.content = content
     user.active_prompt = prompt
-    _commit_or_conflict(prompt.name)
-    return prompt
+    try:
+        db.session.flush()
+    except (IntegrityError, StaleDataError):
+        db.session.rollback()
+        raise Conflict("The system prompt was changed by another request; retry") from None
+    record = PromptRecord.of(prompt)
+    db.session.commit()
+    return record
 
 
 def slugify(name: str) -> str:
@@ -284,18 +319,3 @@ def _inserted(prompt: SystemPrompt) -> PromptRecord | None:
         db.session.rollback()
         return None
     return record
-
-
-def _committed() -> bool:
-    """Commit; False (rolled back) if a unique constraint fired, e.g. in a race."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return False
-    return True
-
-
-def _commit_or_conflict(name: str) -> None:
-    if not _committed():
-        raise Conflict(f"A prompt named '{name}' already exists")

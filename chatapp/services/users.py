@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chatapp.errors import Conflict, UserNotFound
@@ -60,27 +60,40 @@ def update_user(actor: User, username: str, changes: dict[str, object]) -> User:
         changes.get("is_active") is False or changes.get("is_admin") is False
     ):
         raise Conflict("You can't deactivate or demote yourself")
-    for field, value in changes.items():
-        setattr(user, field, value)
+    # One UPDATE of the row found: 404 if another request deleted it first.
+    updated = db.session.scalars(
+        update(User).where(User.id == user.id).values(**changes).returning(User)
+    ).first()
+    if updated is None:
+        db.session.rollback()
+        raise UserNotFound(username)
+    db.session.expunge(updated)  # detached, the commit can't expire what the answer shows
     db.session.commit()
-    return user
+    return updated
 
 
 def delete_user(actor: User, username: str) -> None:
     user = get_user(username)
     if user.id == actor.id:
         raise Conflict("You can't delete yourself")
-    # The chats, messages, keys and prompts go with the user (ON DELETE CASCADE).
-    db.session.delete(user)
+    # The chats, messages, keys and prompts go with the user (ON DELETE CASCADE). One DELETE
+    # of the row found: 404 if another request deleted it first.
+    deleted = db.session.execute(
+        delete(User).where(User.id == user.id).execution_options(synchronize_session=False)
+    )
     db.session.commit()
+    if deleted.rowcount == 0:
+        raise UserNotFound(username)
 
 
 def ensure_admin(api_key: str | None) -> str | None:
     """Make sure `admin` exists (with `api_key` valid for it when set).
 
     Returns the clear key of a newly created admin when no API_KEY was given, so that the
-    caller can print it once; otherwise None.
+    caller can print it once; otherwise None. An unusable API_KEY raises UnusableBootstrapKey.
     """
+    if api_key:
+        keys.check_bootstrap_key(api_key)
     admin = db.session.scalars(select(User).where(User.username == ADMIN_USERNAME)).first()
     if admin is None:
         created = create_user(ADMIN_USERNAME, is_admin=True, clear_key=api_key)

@@ -54,7 +54,7 @@ def test_stream_of_a_new_chat_names_its_fresh_id(client, admin, fake):
 def test_stream_response_has_the_sse_headers(client, admin, fake):
     response = client.post("/chat", json={"message": "Hi", "stream": True}, headers=admin.headers)
     assert response.headers["Content-Type"].startswith("text/event-stream")
-    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["Cache-Control"] == "no-store"  # never kept, as with every key
     assert response.headers["X-Accel-Buffering"] == "no"
     assert response.headers["X-Request-ID"]
 

@@ -112,7 +112,7 @@ def test_stream_pings_while_the_provider_is_silent(client, admin, fake_ollama):
 def test_stream_has_the_sse_headers(client, admin, fake_ollama):
     response = post(client, admin, stream=True)
     assert response.headers["Content-Type"].startswith("text/event-stream")
-    assert response.headers["Cache-Control"] == "no-cache"
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Accel-Buffering"] == "no"
 
 

@@ -53,9 +53,9 @@ def test_get_system_prompt_answers_the_active_prompt(client, admin):
     }
 
 
-def test_create_answers_201_with_a_slug_id(client, admin):
+def test_create_answers_200_as_the_old_app_did_with_a_slug_id(client, admin):
     response = create(client, admin, "My Writer", "Write well.", description="prose")
-    assert response.status_code == 201
+    assert response.status_code == 200
     body = response.get_json()
     assert body["success"] is True and body["message"]
     assert body["prompt_id"] == "my-writer"
@@ -68,7 +68,7 @@ def test_create_answers_201_with_a_slug_id(client, admin):
 
 
 def test_the_full_crud_and_activate_cycle(client, admin):
-    assert create(client, admin, "Pirate", "Talk like a pirate.").status_code == 201
+    assert create(client, admin, "Pirate", "Talk like a pirate.").status_code == 200
     got = client.get("/system-prompts/pirate", headers=admin.headers).get_json()
     assert got["prompt_id"] == "pirate" and got["prompt"]["content"] == "Talk like a pirate."
 
@@ -253,7 +253,7 @@ def test_invalid_prompts_are_422_and_create_nothing(client, admin, body):
 
 def test_values_at_the_limits_are_accepted(client, admin):
     response = create(client, admin, "n" * 100, "c" * 20_000, description="d" * 500)
-    assert response.status_code == 201
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -327,8 +327,8 @@ def test_each_user_has_their_own_active_prompt_and_names(client, admin, make_use
     bob = make_user("bob")
     client.post("/system-prompts/code-assistant/activate", headers=bob.headers)
     client.post("/system-prompt", json={"prompt": "Bob's rules."}, headers=bob.headers)
-    assert create(client, bob, "Admin Secret").status_code == 201
-    assert create(client, admin, "Admin Secret").status_code == 201
+    assert create(client, bob, "Admin Secret").status_code == 200
+    assert create(client, admin, "Admin Secret").status_code == 200
     assert client.get("/system-prompt", headers=admin.headers).get_json()["prompt_id"] == "default"
     assert library(client, admin)["code-assistant"]["content"] != "Bob's rules."
 

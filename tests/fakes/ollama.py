@@ -125,6 +125,8 @@ class FakeOllama(FakeServer):
             return
         if turn.stream:
             stream_turn(self, exchange, "application/x-ndjson", _OllamaFrames(self), turn)
+        elif not exchange.pause(self.first_token_delay):  # the answer waits on its first token
+            return
         elif turn.tool_calls:
             final = self.final_message(turn, "", 0)
             final["message"]["tool_calls"] = _calls(turn)
