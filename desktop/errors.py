@@ -36,9 +36,10 @@ def describe_error(error: BaseException, action: str = "") -> ErrorInfo:
         kind, text = _PROVIDER_MESSAGES[error.code]
         return ErrorInfo(kind, f"{prefix}{text} ({error.message})")
     if error.status == 401:
+        # The server's own reason ("This user is deactivated", "Unknown or revoked API key").
         return ErrorInfo(
             "unauthorized",
-            f"{prefix}the server did not accept the API key. Check it in Settings.",
+            f"{prefix}{_sentence(error.message)} Check the connection in Settings.",
             offer_settings=True,
         )
     if error.status == 429:
@@ -48,3 +49,7 @@ def describe_error(error: BaseException, action: str = "") -> ErrorInfo:
         fields = "; ".join(f"{d.field}: {d.message}".strip(": ") for d in error.details)
         return ErrorInfo("invalid", f"{prefix}{error.message}" + (f" ({fields})" if fields else ""))
     return ErrorInfo(error.code, f"{prefix}{error.message}")
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else f"{text}."

@@ -34,6 +34,12 @@ def short_time(stamp: str) -> str:
     return f"{moment.day} {moment.strftime('%b %Y')}"
 
 
+def elide(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for titles shown in one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 class ChatListModel(QAbstractListModel):
     """The chats in the sidebar, newest first."""
 

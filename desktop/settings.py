@@ -190,3 +190,35 @@ class Settings:
     @model.setter
     def model(self, value: str) -> None:
         self._qs.setValue("session/model", value)
+
+    @property
+    def temperature(self) -> float | None:
+        """The temperature for new chats; None: the model's default."""
+        return _temperature(self._qs.value("session/temperature", ""))
+
+    @temperature.setter
+    def temperature(self, value: float | None) -> None:
+        self._qs.setValue("session/temperature", "" if value is None else value)
+
+    # Per chat
+    def chat_options(self, chat_id: str) -> tuple[str, float | None] | None:
+        """The model and temperature last used in this chat; None if it has none yet."""
+        model = str(self._qs.value(f"chats/{chat_id}/model", "") or "")
+        if not model:
+            return None
+        return model, _temperature(self._qs.value(f"chats/{chat_id}/temperature", ""))
+
+    def set_chat_options(self, chat_id: str, model: str, temperature: float | None) -> None:
+        self._qs.setValue(f"chats/{chat_id}/model", model)
+        value = "" if temperature is None else temperature
+        self._qs.setValue(f"chats/{chat_id}/temperature", value)
+
+    def forget_chat(self, chat_id: str) -> None:
+        self._qs.remove(f"chats/{chat_id}")
+
+
+def _temperature(value: object) -> float | None:
+    try:
+        return float(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.api_client import ApiClient
 from desktop.api_types import Me
@@ -22,6 +22,8 @@ class ConnectionController(QObject):
     reload_requested = Signal()  # a client is ready: load everything the window shows
     dropped = Signal()  # the client is going: forget everything it loaded
 
+    RECHECK_MS = 5000  # while offline, how often to ask whether the server is back
+
     def __init__(self, settings: Settings, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
@@ -30,7 +32,13 @@ class ConnectionController(QObject):
         self.jobs.failed.connect(self._on_failed)
         self.jobs.rate_limit_changed.connect(self.rate_limit_changed)
         self.local_server: LocalServer | None = None
+        self.state = "connecting"
         self._where = ""
+        self._checking = False
+        self._recheck = QTimer(self)
+        self._recheck.setInterval(self.RECHECK_MS)
+        self._recheck.timeout.connect(self._check_back)
+        self.connection_state.connect(self._on_state)
 
     def retry(self) -> None:
         self.jobs.retry()
@@ -39,6 +47,31 @@ class ConnectionController(QObject):
         if info.kind == "offline":
             self.connection_state.emit("offline", "Offline")
         self.error.emit(info)
+
+    def _on_state(self, state: str) -> None:
+        self.state = state
+        if state == "offline":
+            self._recheck.start()
+        else:
+            self._recheck.stop()
+
+    def _check_back(self) -> None:
+        """A quiet check while offline: no banner when it fails; when the server answers,
+        the window shows "connected" and reloads what it missed."""
+        client = self.jobs.client
+        if client is None or self._checking:
+            return  # not set up yet, or the last check still waits for an answer
+        self._checking = True
+        worker = self.pool.start(lambda w: client.me(), self._on_back, name="Checking the server")
+        worker.signals.finished.connect(self._check_ended)
+
+    def _check_ended(self) -> None:
+        self._checking = False
+
+    def _on_back(self, me: Me) -> None:
+        if self.state == "offline":
+            self._on_me(me)
+            self.reload_requested.emit()
 
     def connect_to(self, connection: Connection) -> None:
         """Drop any current connection and start the new one (the local server off-thread)."""

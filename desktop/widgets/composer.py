@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QWidget
 
 
@@ -45,6 +45,8 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._busy = False
+        self._chat_id = ""  # whose draft the editor holds; "" is a new chat
+        self._drafts: dict[str, str] = {}  # the other chats' unsent text
         self._setup_ui()
         self._connect_signals()
 
@@ -74,6 +76,33 @@ class Composer(QWidget):
 
     def text(self) -> str:
         return self.edit.toPlainText()
+
+    # Each chat keeps its own draft
+    def switch_draft(self, chat_id: str) -> None:
+        """Put the draft away and show `chat_id`'s one."""
+        if chat_id == self._chat_id:
+            return
+        self._drafts[self._chat_id] = self.text()
+        self._chat_id = chat_id
+        self.edit.setPlainText(self._drafts.pop(chat_id, ""))
+        self.edit.moveCursor(QTextCursor.MoveOperation.End)
+
+    def restore_draft(self, chat_id: str, text: str) -> None:
+        """A message that could not be sent goes back to its chat's draft, before any new text."""
+        current = self.text() if chat_id == self._chat_id else self._drafts.get(chat_id, "")
+        draft = text if not current.strip() or current == text else f"{text}\n{current}"
+        if chat_id == self._chat_id:
+            self.edit.setPlainText(draft)
+            self.edit.moveCursor(QTextCursor.MoveOperation.End)
+        else:
+            self._drafts[chat_id] = draft
+
+    def drop_draft(self, chat_id: str, text: str) -> None:
+        """`text` is being sent (e.g. on Retry): it is no longer a draft."""
+        if chat_id == self._chat_id and self.text() == text:
+            self.edit.clear()
+        elif self._drafts.get(chat_id) == text:
+            del self._drafts[chat_id]
 
     def focus(self) -> None:
         self.edit.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -9,7 +9,7 @@ from PySide6.QtGui import QDesktopServices, QGuiApplication, QPalette, QTextCurs
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
 from desktop.markdown_render import close_open_fence, render_markdown, stable_prefix_length
-from desktop.message_model import MessageModel
+from desktop.message_model import SHOWN_AT_FIRST, MessageModel
 from desktop.models import short_time
 from desktop.theme import is_dark
 
@@ -55,7 +55,7 @@ class Transcript(QTextBrowser):
 
     copied = Signal(int)
 
-    WINDOW = 40  # messages rendered when a chat opens; older ones come with "Show earlier"
+    WINDOW = SHOWN_AT_FIRST  # older ones come with "Show earlier"
 
     def __init__(self, model: MessageModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
