@@ -140,7 +140,7 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(session.stop)
         self.banner.retry_requested.connect(self.connection.retry)
         self.banner.settings_requested.connect(self.open_settings)
-        self.transcript.copied.connect(lambda row: self.status.showMessage("Copied", 2000))
+        self.transcript.copied.connect(lambda what: self.status.showMessage("Copied", 2000))
         self.model_combo.activated.connect(lambda: self._pick_model(self.model_combo.currentText()))
         self.temperature_spin.valueChanged.connect(self._pick_temperature)
         self.prompt_combo.activated.connect(self._pick_prompt)
