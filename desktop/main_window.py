@@ -260,8 +260,9 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
-            dialog = SettingsDialog(self.settings, self)
+            dialog = SettingsDialog(self.settings, self.connection.pool, self)
             dialog.theme_changed.connect(self.set_theme)
+            dialog.providers_changed.connect(self._restart_local)
             dialog.font_size_changed.connect(lambda _: self._apply_look())
             dialog.change_connection_requested.connect(self.change_connection)
             self.settings_dialog = dialog
@@ -269,6 +270,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         return self.settings_dialog
+
+    def _restart_local(self) -> None:
+        """New providers: the local server starts again with them."""
+        connection = self.settings.connection()
+        if connection is not None and connection.mode == "local":
+            self.banner.dismiss()
+            self.connection.connect_to(connection)
 
     def change_connection(self) -> None:
         dialog = ConnectionDialog(self.settings, self.connection.pool, self)

@@ -23,6 +23,7 @@ from desktop.api_client import ApiClient  # noqa: E402
 from desktop.dialogs.connection import ConnectionDialog  # noqa: E402
 from desktop.local_server import LocalServer  # noqa: E402
 from desktop.main_window import MainWindow  # noqa: E402
+from desktop.providers import ProviderSettings  # noqa: E402
 from desktop.settings import Connection, Settings, new_api_key  # noqa: E402
 from desktop.theme import ThemeManager  # noqa: E402
 from tests.fakes.base import text_tokens  # noqa: E402
@@ -125,7 +126,7 @@ def main() -> None:
     key = new_api_key()
     with tempfile.TemporaryDirectory() as name, FakeOllama(tokens=text_tokens(REPLY)) as ollama:
         tmp = Path(name)
-        server = LocalServer(tmp / "server", key, ollama.url)
+        server = LocalServer(tmp / "server", key, ProviderSettings(ollama_host=ollama.url))
         url = server.start()
         api = ApiClient(url, key)
         for chat_id, question in OLDER_CHATS:

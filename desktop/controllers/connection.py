@@ -9,7 +9,7 @@ from desktop.api_types import Me
 from desktop.errors import ErrorInfo
 from desktop.jobs import ApiJobs, Job, Work
 from desktop.local_server import LocalServer
-from desktop.settings import Connection, Settings, ollama_host
+from desktop.settings import Connection, Settings
 from desktop.workers import WorkerPool
 
 
@@ -90,7 +90,7 @@ class ConnectionController(QObject):
         """A fresh local server on each attempt, started off the GUI thread."""
         self._disconnect()
         self.connection_state.emit("connecting", "Starting the local server…")
-        server = LocalServer(self.settings.data_dir(), key, ollama_host())
+        server = LocalServer(self.settings.data_dir(), key, self.settings.providers())
         return lambda worker: (server.start(), server)
 
     def _attach(self, url: str, key: str, server: LocalServer | None = None) -> None:

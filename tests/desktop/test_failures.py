@@ -15,7 +15,7 @@ from desktop.api_client import ApiClient
 from desktop.controllers.connection import ConnectionController
 from desktop.main_window import MainWindow
 from desktop.settings import Connection, Settings
-from tests.desktop.helpers import WAIT_MS, wait_idle
+from tests.desktop.helpers import WAIT_MS, open_chat, wait_idle
 from tests.servers import free_port
 
 
@@ -69,13 +69,6 @@ def _fail_send(qtbot, window: MainWindow, text: str) -> str:  # noqa: ANN001
     return window.banner.label.text()
 
 
-def _open_chat(qtbot, window: MainWindow, chat_id: str) -> None:  # noqa: ANN001
-    view = window.sidebar.list
-    rect = view.visualRect(window.session.chats.index(window.session.chats.row_of(chat_id)))
-    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    wait_idle(qtbot, window)
-
-
 def _contents(api: ApiClient, chat_id: str) -> list[str]:
     return [message.content for message in api.get_chat(chat_id).messages]
 
@@ -98,11 +91,11 @@ def test_a_retry_after_switching_chat_goes_to_the_chat_it_was_typed_in(
     api.chat("About herons", chat_id="herons")
     herons = _contents(api, "herons")
     window = open_window(remote_settings)
-    _open_chat(qtbot, window, "otters")
+    open_chat(qtbot, window, "otters")
     fake_ollama.fail_status = 500
     _fail_send(qtbot, window, "Do otters hold hands?")
     assert window.composer.text() == "Do otters hold hands?"  # the draft is kept
-    _open_chat(qtbot, window, "herons")
+    open_chat(qtbot, window, "herons")
     assert window.composer.text() == ""  # the draft belongs to the otters chat
     fake_ollama.fail_status = None
     qtbot.mouseClick(window.banner.retry_button, Qt.MouseButton.LeftButton)
@@ -114,7 +107,7 @@ def test_a_retry_after_switching_chat_goes_to_the_chat_it_was_typed_in(
     shown = window.transcript.toPlainText()
     assert "About otters" in shown and "Do otters hold hands?" in shown
     assert window.composer.text() == ""  # sent, so no longer a draft
-    _open_chat(qtbot, window, "herons")
+    open_chat(qtbot, window, "herons")
     assert window.composer.text() == ""
 
 
