@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -32,6 +32,7 @@ from desktop.dialogs.prompt_library import PromptLibraryDialog
 from desktop.dialogs.settings import SettingsDialog
 from desktop.dialogs.shortcuts import ShortcutsDialog
 from desktop.errors import ErrorInfo
+from desktop.markdown_render import warm_up
 from desktop.menus import EXPORT_FORMATS, WindowActions
 from desktop.models import ID_ROLE, elide
 from desktop.notifier import Notifier
@@ -155,6 +156,7 @@ class MainWindow(QMainWindow):
         # On (re)connecting, load in this order: models, prompts, chats.
         for load in (session.load_models, library.load, session.load_chats):
             connection.reload_requested.connect(load)
+        connection.reload_requested.connect(self._warm_up_highlighter)
         connection.dropped.connect(session.clear)
         connection.dropped.connect(library.clear)
         connection.connection_state.connect(self.status.set_connection)
@@ -171,6 +173,11 @@ class MainWindow(QMainWindow):
         session.reply_finished.connect(self._on_reply_finished)
         library.prompts.modelReset.connect(self._sync_prompt_combo)
         session.chats.dataChanged.connect(lambda: self._on_current_chat(session.current_chat_id))
+
+    def _warm_up_highlighter(self) -> None:
+        """Once, after start-up: load Pygments off the GUI thread (see warm_up)."""
+        self.connection.reload_requested.disconnect(self._warm_up_highlighter)
+        self.connection.pool.start(lambda worker: warm_up(), name="Loading the highlighter")
 
     # State shown in the window
     def show_error(self, info: ErrorInfo) -> None:
@@ -301,6 +308,8 @@ class MainWindow(QMainWindow):
 
     def _apply_look(self) -> None:
         self.themes.apply(self.settings.theme, self.settings.font_size)
+        if self.settings_dialog is not None:
+            self.settings_dialog.show_look()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()
@@ -318,6 +327,13 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(self.settings.geometry)
         if not self.settings.splitter_state.isEmpty():
             self.splitter.restoreState(self.settings.splitter_state)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's API)
+        """Coming back to the window lists chats made elsewhere meanwhile (selection kept)."""
+        super().changeEvent(event)
+        activated = event.type() == QEvent.Type.ActivationChange and self.isActiveWindow()
+        if activated and self.connection.state == "connected" and not self.session.busy:
+            self.session.load_chats()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's API)
         library = self.prompt_library

@@ -92,6 +92,19 @@ def _highlight(code: str, language: str) -> str:
     return highlight(code, lexer, formatter).rstrip("\n") + "\n"
 
 
+COMMON_LANGUAGES = ("python", "javascript", "typescript", "bash", "json", "sql", "no-such")
+
+
+def warm_up() -> None:
+    """Import Pygments, its plugin table and the lexers most replies use. Run off the GUI
+    thread, so the first code block the GUI thread renders (your own message, a stopped
+    reply) does not pause it: a first lexer lookup takes tens of milliseconds."""
+    for language in COMMON_LANGUAGES:
+        _highlight("x\n", language)
+    highlight_style_sheet(False)
+    highlight_style_sheet(True)
+
+
 @cache
 def highlight_style_sheet(dark: bool) -> tuple[str, str]:
     """CSS rules for the token classes in a light or dark Pygments style, and the style's

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop.api_types import ApiClientError
+
 PROVIDER_NAMES = ("ollama", "openai", "anthropic")  # as Settings lists them
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 ANTHROPIC_DEFAULT_URL = "https://api.anthropic.com"
@@ -18,7 +20,7 @@ KEY_VARIABLES = {
     "anthropic": "CHATAPP_DESKTOP_ANTHROPIC_API_KEY",
 }
 PROVIDERS_FILE_NAME = "providers.toml"
-SHOWN_MODELS = 3  # model names a check lists before "…"
+SHOWN_MODELS = 2  # model names a check lists before "…"
 
 
 @dataclass(frozen=True)
@@ -98,14 +100,17 @@ def server_config(providers: ProviderSettings, data_dir: Path) -> dict[str, Any]
 
 def check_provider(providers: ProviderSettings, name: str) -> str:
     """Ask the provider for its models, as the server would; a sentence for Settings to show.
-    Raises chatapp's ProviderError (its message says what went wrong) or ValueError."""
-    from chatapp.providers import create_provider
+    Raises ApiClientError or ValueError, with a message that says what went wrong."""
+    from chatapp.providers import ProviderError, create_provider
 
     config = {**single_provider_config(providers, name), "LLM_TIMEOUT": 10.0}
     if name == "anthropic" and not providers.anthropic_key:
         raise ValueError("Enter a key first")
     provider = create_provider(config)
-    names = sorted(model.name for model in provider.models())
+    try:
+        names = sorted(model.name for model in provider.models())
+    except ProviderError as exc:  # expected, and worth a plain sentence rather than a trace
+        raise ApiClientError("provider_check", f"{exc} at {providers.base_url(name)}") from exc
     if not names:
         return "Reachable, but it offers no models yet"
     shown = ", ".join(names[:SHOWN_MODELS]) + (", …" if len(names) > SHOWN_MODELS else "")

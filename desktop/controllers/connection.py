@@ -16,7 +16,7 @@ from desktop.workers import WorkerPool
 class ConnectionController(QObject):
     """Owns the workers and the client; tells the other controllers when to load or forget."""
 
-    connection_state = Signal(str, str)  # "connecting" | "connected" | "offline", description
+    connection_state = Signal(str, str)  # "connecting" | "connected" | "offline" | "unauthorized"
     error = Signal(object)  # ErrorInfo
     rate_limit_changed = Signal(object)  # RateLimit
     reload_requested = Signal()  # a client is ready: load everything the window shows
@@ -46,6 +46,8 @@ class ConnectionController(QObject):
     def _on_failed(self, info: ErrorInfo) -> None:
         if info.kind == "offline":
             self.connection_state.emit("offline", "Offline")
+        elif info.kind == "unauthorized":
+            self.connection_state.emit("unauthorized", f"Key not accepted by {self._where}")
         self.error.emit(info)
 
     def _on_state(self, state: str) -> None:

@@ -53,6 +53,7 @@ class PromptLibraryDialog(QDialog):
         self.list.setObjectName("promptList")
         self.list.setModel(self._model)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setSpacing(3)  # room to breathe, without a style sheet
         self.new_button = QPushButton("New")
         self.delete_button = QPushButton("Delete…")
         left = QWidget()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -48,18 +48,17 @@ class SettingsDialog(QDialog):
 
     def _setup_ui(self) -> None:
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(620)
         self.theme_combo = QComboBox()
         self.theme_combo.setObjectName("themeCombo")
         for theme in THEMES:
             self.theme_combo.addItem(theme.capitalize(), theme)
-        self.theme_combo.setCurrentIndex(THEMES.index(self._settings.theme))
         self.font_spin = QSpinBox()
         self.font_spin.setObjectName("fontSizeSpin")
         self.font_spin.setRange(0, 32)
         self.font_spin.setSpecialValueText("Default")
         self.font_spin.setSuffix(" pt")
-        self.font_spin.setValue(self._settings.font_size)
+        self.show_look()
         self.connection_label = QLabel()
         self.connection_label.setObjectName("connectionSummary")
         self.connection_label.setWordWrap(True)
@@ -91,7 +90,6 @@ class SettingsDialog(QDialog):
             button.setObjectName(f"{name}TestButton")
             button.setToolTip("Ask the provider for its models, with what is entered here")
             self.results[name].setObjectName(f"{name}Result")
-            self.results[name].setWordWrap(True)
         self.providers_note = QLabel()
         self.providers_note.setWordWrap(True)
         self.save_providers_button = QPushButton("Save and Restart Local Server")
@@ -120,6 +118,15 @@ class SettingsDialog(QDialog):
             button.clicked.connect(lambda _=False, name=name: self.check(name))
         self.buttons.rejected.connect(self.reject)
 
+    def show_look(self) -> None:
+        """Show the theme and font size in use (also when changed from the View menu)."""
+        for widget in (self.theme_combo, self.font_spin):
+            widget.blockSignals(True)
+        self.theme_combo.setCurrentIndex(THEMES.index(self._settings.theme))
+        self.font_spin.setValue(self._settings.font_size)
+        for widget in (self.theme_combo, self.font_spin):
+            widget.blockSignals(False)
+
     def refresh(self) -> None:
         connection = self._settings.connection()
         if connection is None:
@@ -133,9 +140,9 @@ class SettingsDialog(QDialog):
         self._show_providers(self._settings.providers())
         local = connection is not None and connection.mode == "local"
         self.save_providers_button.setEnabled(local)
+        store = "the system keyring" if self._settings.keyring_available() else "the settings file"
         self.providers_note.setText(
-            "The first one set is the default. Keys go to "
-            + ("the system keyring." if self._settings.keyring_available() else "this file.")
+            f"The first one set is the default. Keys go to {store}."
             if local
             else "A remote server's providers are set up on that server."
         )
@@ -198,5 +205,8 @@ def _with_button(edit: QLineEdit, button: QPushButton) -> QHBoxLayout:
 
 
 def _show_result(label: QLabel, text: str, color: str) -> None:
+    """One line, cut to fit; the whole text in the tooltip."""
     label.setStyleSheet(f"color: {color};" if color else "")
-    label.setText(text)
+    width = max(label.width(), 200)
+    label.setText(label.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, width))
+    label.setToolTip(text)

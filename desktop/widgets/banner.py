@@ -63,6 +63,12 @@ class ErrorBanner(QFrame):
         return self._info
 
     def show_error(self, info: ErrorInfo) -> None:
+        """Show `info`; while a failure for the same reason is shown, it stays: the first one
+        names what the user did (e.g. Sending), the reloads that follow only echo it."""
+        shown = self._info
+        echo = shown is not None and (shown.kind, shown.reason) == (info.kind, info.reason)
+        if echo and info.retry_after is None:  # a new wait is news
+            return
         self._info = info
         self.settings_button.setVisible(info.offer_settings)
         self._seconds_left = math.ceil(info.retry_after or 0)

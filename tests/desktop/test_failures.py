@@ -116,6 +116,7 @@ def test_a_failed_send_keeps_its_draft(qtbot, window: MainWindow, fake_ollama) -
     _fail_send(qtbot, window, "A question worth keeping")
     assert window.composer.text() == "A question worth keeping"
     assert window.session.messages.rowCount() == 0
+    assert window.session.chats.rowCount() == 0  # nothing was stored: no such chat
     _no_reply_in_progress(window)
 
 
@@ -133,8 +134,8 @@ def test_the_banner_gives_the_servers_reason_for_a_deactivated_user(
     assert not window.banner.isVisible()
     api.update_user("bob", is_active=False)
     text = _fail_send(qtbot, window, "Still there?")
-    assert "This user is deactivated" in text
-    assert "did not accept" not in text
+    assert text.startswith("Sending failed: This user is deactivated.")  # not its echoes
+    assert window.status.connection_label.property("state") == "unauthorized"
     assert window.composer.text() == "Still there?"
     _no_reply_in_progress(window)
 
