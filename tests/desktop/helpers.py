@@ -74,3 +74,13 @@ def open_chat(qtbot, window: MainWindow, chat_id: str) -> None:  # noqa: ANN001
     rect = view.visualRect(window.session.chats.index(window.session.chats.row_of(chat_id)))
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     wait_idle(qtbot, window)
+
+
+def put_another_window_in_front(qtbot) -> QWidget:  # noqa: ANN001
+    """Another window of the app, active: the main window is in the background."""
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    with qtbot.waitActive(other):
+        other.activateWindow()
+    return other

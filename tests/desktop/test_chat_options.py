@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
 
 from desktop.api_client import ApiClient
 from desktop.main_window import MainWindow
 from desktop.settings import Settings
-from tests.desktop.helpers import WAIT_MS, focus, open_chat, wait_idle
+from tests.desktop.helpers import WAIT_MS, focus, open_chat, put_another_window_in_front, wait_idle
 
 
 def _pick_model(qtbot, window: MainWindow, name: str) -> None:  # noqa: ANN001
@@ -77,11 +76,7 @@ def test_a_reply_that_ends_in_the_background_is_announced(
     window: MainWindow,
     fake_ollama,  # noqa: ANN001
 ) -> None:
-    other = QWidget()
-    qtbot.addWidget(other)
-    other.show()
-    with qtbot.waitActive(other):
-        other.activateWindow()
+    put_another_window_in_front(qtbot)
     assert not window.isActiveWindow()
     with qtbot.waitSignal(window.notifier.notified, timeout=WAIT_MS) as shown:
         window.session.send("Tell me when it is done")

@@ -3,31 +3,38 @@ why, chats made elsewhere appearing on return, a composer that grows with its te
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 
+import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
 
 from desktop.api_client import ApiClient
 from desktop.main_window import MainWindow
 from desktop.models import DETAILS_ROLE, relative_day
 from desktop.settings import Settings
-from tests.desktop.helpers import WAIT_MS, focus, open_chat, wait_idle
+from tests.desktop.helpers import (
+    WAIT_MS,
+    focus,
+    open_chat,
+    put_another_window_in_front,
+    wait_idle,
+)
 
 LONG_TITLE = "A very long question about " + "many different things " * 10
 
 
+@pytest.fixture
+def api(live_server, admin_key: str) -> Iterator[ApiClient]:  # noqa: ANN001
+    client = ApiClient(live_server.url, admin_key)
+    yield client
+    client.close()
+
+
 def test_a_long_title_is_elided_in_the_sidebar_and_the_window_title(
-    qtbot,
-    open_window: Callable[[Settings], MainWindow],
-    remote_settings: Settings,
-    live_server,
-    admin_key: str,
+    qtbot, open_window: Callable[[Settings], MainWindow], remote_settings: Settings, api: ApiClient
 ) -> None:
-    api = ApiClient(live_server.url, admin_key)
     api.chat(LONG_TITLE, chat_id="long")
-    api.close()
     window = open_window(remote_settings)
     view = window.sidebar.list
     assert view.horizontalScrollBar().maximum() == 0  # nothing to scroll sideways
@@ -57,28 +64,18 @@ def test_an_empty_search_says_nothing_matches(qtbot, window: MainWindow) -> None
 
 
 def test_chats_made_elsewhere_appear_when_the_window_is_back_in_front(
-    qtbot,
-    open_window: Callable[[Settings], MainWindow],
-    remote_settings: Settings,
-    live_server,
-    admin_key: str,
+    qtbot, open_window: Callable[[Settings], MainWindow], remote_settings: Settings, api: ApiClient
 ) -> None:
-    api = ApiClient(live_server.url, admin_key)
     api.chat("Mine", chat_id="mine")
     window = open_window(remote_settings)
     open_chat(qtbot, window, "mine")
-    other = QWidget()
-    qtbot.addWidget(other)
-    other.show()
-    with qtbot.waitActive(other):
-        other.activateWindow()
+    put_another_window_in_front(qtbot)
     api.chat("From my phone", chat_id="phone")
     focus(qtbot, window.composer.edit)
     qtbot.waitUntil(lambda: window.session.chats.row_of("phone") >= 0, timeout=WAIT_MS)
     wait_idle(qtbot, window)
     assert window.session.current_chat_id == "mine"
     assert window.sidebar.current_chat_id() == "mine"  # the selection is kept
-    api.close()
 
 
 def test_the_composer_grows_with_its_text_up_to_a_limit(qtbot, window: MainWindow) -> None:  # noqa: ANN001
