@@ -190,11 +190,11 @@ class MainWindow(QMainWindow):
     def _on_current_chat(self, chat_id: str | None) -> None:
         self.sidebar.select_chat(chat_id)
         self.composer.switch_draft(chat_id or "")
-        row = self.session.chats.row_of(chat_id) if chat_id else -1
-        title = self.session.chats.chat(row).title if row >= 0 else ""
+        title = self.session.chats.title_of(chat_id)
         self.setWindowTitle(f"{elide(title, 60)} — chatapp" if title else "chatapp")
+        listed = chat_id is not None and self.session.chats.row_of(chat_id) >= 0
         for action in (*self.menu.export.values(), self.menu.rename):
-            action.setEnabled(row >= 0)
+            action.setEnabled(listed)
 
     def _on_models(self, names: list[str], selected: str) -> None:
         self.model_combo.clear()
@@ -221,8 +221,7 @@ class MainWindow(QMainWindow):
         """Tell the user, when they are in another window, that the reply is there."""
         if self.isActiveWindow():
             return
-        row = self.session.chats.row_of(chat_id)
-        title = self.session.chats.chat(row).title if row >= 0 else ""
+        title = self.session.chats.title_of(chat_id)
         self.notifier.notify(f"Reply in “{elide(title, 60)}”" if title else "Reply ready", text)
 
     def _pick_prompt(self, row: int) -> None:

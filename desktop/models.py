@@ -98,6 +98,11 @@ class ChatListModel(QAbstractListModel):
     def chat(self, row: int) -> ChatSummary:
         return self._chats[row]
 
+    def title_of(self, chat_id: str | None) -> str:
+        """The chat's title, "" when it is not listed."""
+        row = self.row_of(chat_id) if chat_id else -1
+        return self._chats[row].title if row >= 0 else ""
+
     def add_first(self, chat: ChatSummary) -> None:
         """Show a chat that the server will only list once its first reply is stored."""
         self.remove(chat.id)

@@ -237,6 +237,7 @@ class ChatSessionController(QObject):
         if self._unlisted_chat is not None and self._unlisted_chat.id == chat_id:
             self._unlisted_chat = None  # nothing was stored, so there is no such chat
             self.chats.remove(chat_id)  # (its draft stays: a Retry lists it again)
+            self.settings.forget_chat(chat_id)
         if chat_id == self.current_chat_id:
             self.messages.remove_last(2)
         self.load_chats()

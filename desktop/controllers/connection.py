@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop.api_client import ApiClient
-from desktop.api_types import Me
+from desktop.api_types import ApiClientError, Me
 from desktop.errors import ErrorInfo
 from desktop.jobs import ApiJobs, Job, Work
 from desktop.local_server import LocalServer
@@ -64,14 +64,14 @@ class ConnectionController(QObject):
         if client is None or self._checking:
             return  # not set up yet, or the last check still waits for an answer
         self._checking = True
-        worker = self.pool.start(lambda w: client.me(), self._on_back, name="Checking the server")
+        worker = self.pool.start(lambda w: _me_if_up(client), self._on_back, name="Checking")
         worker.signals.finished.connect(self._check_ended)
 
     def _check_ended(self) -> None:
         self._checking = False
 
-    def _on_back(self, me: Me) -> None:
-        if self.state == "offline":
+    def _on_back(self, me: Me | None) -> None:
+        if me is not None and self.state == "offline":
             self._on_me(me)
             self.reload_requested.emit()
 
@@ -127,3 +127,11 @@ class ConnectionController(QObject):
         self.dropped.emit()
         self.pool.shutdown()
         self._disconnect()
+
+
+def _me_if_up(client: ApiClient) -> Me | None:
+    """The user, or None while the server is still down: expected, so not logged."""
+    try:
+        return client.me()
+    except ApiClientError:
+        return None
