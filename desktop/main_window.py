@@ -307,6 +307,7 @@ class MainWindow(QMainWindow):
 
     def _apply_look(self) -> None:
         self.themes.apply(self.settings.theme, self.settings.font_size)
+        self.banner.follow_theme()
         if self.settings_dialog is not None:
             self.settings_dialog.show_look()
 
