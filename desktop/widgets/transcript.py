@@ -18,9 +18,11 @@ from PySide6.QtGui import (
     QColor,
     QDesktopServices,
     QFont,
+    QFontMetrics,
     QGuiApplication,
     QImage,
     QPainter,
+    QPaintEvent,
     QPalette,
     QResizeEvent,
     QTextCursor,
@@ -46,6 +48,8 @@ _WHO = {"user": "You", "assistant": "Assistant", "system": "System prompt"}
 _AVATARS = {"user": ("#4f6bed", "Y"), "assistant": ("#10a37f", "A"), "system": ("#8a8a93", "S")}
 _FINISH_NOTES = {"cancelled": "stopped", "length": "cut off at the length limit"}
 COPIED_LABEL = "Copied ✓"
+WELCOME = "What can I help with?"
+HINT = "Ask a question, paste some code, or pick a prompt above."
 AVATAR_SIZE = 28
 
 
@@ -131,7 +135,6 @@ class Transcript(QTextBrowser):
         self.setReadOnly(True)
         self.setFrameShape(QTextBrowser.Shape.NoFrame)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
-        self.setPlaceholderText("Send a message to start the conversation.")
         self._copied_timer = QTimer(self)
         self._copied_timer.setSingleShot(True)
         self._copied_timer.setInterval(self.COPIED_MS)
@@ -272,6 +275,29 @@ class Transcript(QTextBrowser):
             fmt.setLeftMargin(side)
             fmt.setRightMargin(side)
             frame.setFrameFormat(fmt)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's API)
+        super().paintEvent(event)
+        if self._model.rowCount() == 0:
+            self._paint_welcome()
+
+    def _paint_welcome(self) -> None:
+        """An empty chat: a greeting in the middle, as chat apps have, instead of a blank."""
+        painter = QPainter(self.viewport())
+        area = self.viewport().rect()
+        title_font = QFont(self.font())
+        title_font.setPointSizeF(self.font().pointSizeF() * 1.6)
+        title_font.setWeight(QFont.Weight.DemiBold)
+        line = QFontMetrics(title_font).height()
+        painter.setFont(title_font)
+        painter.setPen(self.palette().color(QPalette.ColorRole.Text))
+        top = area.adjusted(0, 0, 0, -area.height() // 2 - line // 2)
+        painter.drawText(top, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom, WELCOME)
+        painter.setFont(self.font())
+        painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+        bottom = area.adjusted(0, area.height() // 2 - line // 2 + 8, 0, 0)
+        painter.drawText(bottom, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, HINT)
+        painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's API)
         super().resizeEvent(event)
