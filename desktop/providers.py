@@ -59,7 +59,7 @@ def providers_toml(providers: ProviderSettings) -> str:
     for name in providers.configured():
         lines += ["", f"[providers.{name}]", f"type = {_toml(name)}"]
         lines.append(f"base_url = {_toml(providers.base_url(name))}")
-        if name in KEY_VARIABLES:
+        if providers.key(name):  # a variable named here must be set, or the server won't start
             lines.append(f"api_key_env = {_toml(KEY_VARIABLES[name])}")
     return "\n".join(lines) + "\n"
 

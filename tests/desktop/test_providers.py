@@ -53,6 +53,12 @@ def _type(qtbot, edit, text: str) -> None:  # noqa: ANN001
     qtbot.keyClicks(edit, text)
 
 
+def _listed(window: MainWindow, model: str) -> str | None:
+    """The picker's name for `model`: bare, or `<provider>/<model>` with a providers file."""
+    names = [window.model_combo.itemText(i) for i in range(window.model_combo.count())]
+    return next((name for name in names if name.split("/")[-1] == model), None)
+
+
 def test_the_providers_file_is_spec_15_toml_without_keys(tmp_path: Path) -> None:
     providers = ProviderSettings("http://ollama.test:11434", "http://llm.test/v1", "sk-1", "ak-2")
     config = server_config(providers, tmp_path)
@@ -90,6 +96,8 @@ def test_the_first_provider_set_is_the_default_and_blank_ones_are_left_out(
     assert config["LLM_PROVIDER"] == "openai" and "OLLAMA_HOST" not in config
     assert list(tomllib.loads(providers_toml(providers))["providers"]) == ["openai"]
     assert server_config(ProviderSettings(), tmp_path) == {"RATELIMIT_ENABLED": False}
+    keyless = tomllib.loads(providers_toml(ProviderSettings(openai_url="http://llm.test/v1")))
+    assert "api_key_env" not in keyless["providers"]["openai"]  # no key: no variable named
 
 
 def test_test_reports_the_models_of_a_reachable_provider_and_the_error_of_another(
@@ -149,13 +157,13 @@ def test_saved_providers_restart_the_local_server_with_them(
     _type(qtbot, dialog.openai_url_edit, fake_openai.url)
     _type(qtbot, dialog.openai_key_edit, "sk-local")
     qtbot.mouseClick(dialog.save_providers_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.model_combo.findText("gpt-4o-mini") >= 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: _listed(window, "gpt-4o-mini") is not None, timeout=WAIT_MS)
     wait_idle(qtbot, window)
     toml = tomllib.loads((tmp_path / "data" / "providers.toml").read_text())
     assert toml["providers"]["openai"]["api_key_env"] == KEY_VARIABLES["openai"]
     assert os.environ[KEY_VARIABLES["openai"]] == "sk-local"
     assert "sk-local" not in (tmp_path / "data" / "providers.toml").read_text()
-    window.model_combo.setCurrentText("gpt-4o-mini")
+    window.model_combo.setCurrentText(_listed(window, "gpt-4o-mini") or "")
     window.model_combo.activated.emit(window.model_combo.currentIndex())
     for turn in range(35):  # more than CHAT_RATE_LIMIT's 30 a minute: local mode has none
         window.session.send(f"turn {turn}")
