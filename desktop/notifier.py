@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QApplication, QStyle, QSystemTrayIcon, QWidget
 
 SHOWN_MS = 5000
 PREVIEW_CHARS = 120
+_INFO_ICON = QStyle.StandardPixmap.SP_MessageBoxInformation
 
 
 class Notifier(QObject):
@@ -24,7 +25,7 @@ class Notifier(QObject):
         text = text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "…"
         tray = self._tray_icon()
         if tray is not None:
-            tray.showMessage(title, text, self._window.windowIcon(), SHOWN_MS)
+            tray.showMessage(title, text, tray.icon(), SHOWN_MS)
         else:
             QApplication.alert(self._window)
         self.notified.emit(title, text)
@@ -32,7 +33,10 @@ class Notifier(QObject):
     def _tray_icon(self) -> QSystemTrayIcon | None:
         """The tray icon, made on first use; None where there is no tray."""
         if self._tray is None and QSystemTrayIcon.isSystemTrayAvailable():
-            self._tray = QSystemTrayIcon(QApplication.windowIcon(), self)
+            icon = QApplication.windowIcon()
+            if icon.isNull():  # a tray icon needs one; the app has none of its own yet
+                icon = QApplication.style().standardIcon(_INFO_ICON)
+            self._tray = QSystemTrayIcon(icon, self)
             self._tray.setToolTip(QApplication.applicationDisplayName())
             self._tray.messageClicked.connect(self._bring_window_back)
             self._tray.show()
