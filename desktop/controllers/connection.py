@@ -64,8 +64,12 @@ class ConnectionController(QObject):
         if client is None or self._checking:
             return  # not set up yet, or the last check still waits for an answer
         self._checking = True
-        worker = self.pool.start(lambda w: _me_if_up(client), self._on_back, name="Checking")
-        worker.signals.finished.connect(self._check_ended)
+        self.pool.start(
+            lambda worker: _me_if_up(client),
+            self._on_back,
+            name="Checking the server",
+            on_created=lambda worker: worker.signals.finished.connect(self._check_ended),
+        )
 
     def _check_ended(self) -> None:
         self._checking = False

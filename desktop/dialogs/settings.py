@@ -164,15 +164,19 @@ class SettingsDialog(QDialog):
     def check(self, name: str) -> None:
         """Ask the provider for its models off the GUI thread, and say what came back."""
         providers, label = self.entered_providers(), self.results[name]
+        button = self.test_buttons[name]
         _show_result(label, "Checking…", "")
-        self.test_buttons[name].setEnabled(False)
-        worker = self._pool.start(
+        button.setEnabled(False)
+        self._pool.start(
             lambda worker: check_provider(providers, name),
             on_done=lambda text: _show_result(label, f"✓ {text}", _OK),
             on_failed=lambda exc: _show_result(label, f"✗ {exc}", _FAILED),
             name=f"Checking {name}",
+            # Connected before the worker runs: a fast failure must not leave it disabled.
+            on_created=lambda worker: worker.signals.finished.connect(
+                lambda: button.setEnabled(True)
+            ),
         )
-        worker.signals.finished.connect(lambda: self.test_buttons[name].setEnabled(True))
 
     def _save_providers(self) -> None:
         self._settings.set_providers(self.entered_providers())
