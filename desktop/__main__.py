@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
 import sys
@@ -10,6 +11,7 @@ from types import TracebackType
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QDialog
 
+from desktop import __version__
 from desktop.dialogs.connection import ConnectionDialog
 from desktop.errors import ErrorInfo
 from desktop.main_window import MainWindow
@@ -49,8 +51,22 @@ def _close_on_signals(window: MainWindow) -> None:
     timer.start(250)
 
 
+def _parse_options(argv: list[str]) -> None:
+    """--help and --version print and exit here, before Qt starts; Qt's options pass on."""
+    parser = argparse.ArgumentParser(
+        prog="chatapp-desktop",
+        description="Chat with LLMs through a chatapp server, or a private local one "
+        "that the app runs itself (chosen on first start, changed in Settings).",
+        epilog="Qt's own options, such as -style or -platform, are passed on to Qt.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.parse_known_args(argv[1:])
+
+
 def main(argv: list[str] | None = None) -> int:
-    app = QApplication(sys.argv if argv is None else argv)
+    argv = sys.argv if argv is None else argv
+    _parse_options(argv)
+    app = QApplication(argv)
     app.setOrganizationName("chatapp")
     app.setApplicationName("chatapp-desktop")
     app.setApplicationDisplayName("chatapp")

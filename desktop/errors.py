@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop.api_types import ApiClientError
 
@@ -18,33 +18,44 @@ _PROVIDER_MESSAGES = {
 @dataclass(frozen=True)
 class ErrorInfo:
     kind: str
-    message: str
+    message: str  # what the banner says: the action that failed, and why
     retry_after: float | None = None
     offer_settings: bool = False
+    reason: str = ""  # why, without the action
 
 
 def describe_error(error: BaseException, action: str = "") -> ErrorInfo:
     """Turn any exception from a worker into what the banner shows."""
+    info = _describe(error)
     prefix = f"{action} failed: " if action else ""
+    return replace(info, message=prefix + info.message, reason=info.message)
+
+
+def _describe(error: BaseException) -> ErrorInfo:
     if not isinstance(error, ApiClientError):
-        return ErrorInfo("crash", f"{prefix}unexpected error ({type(error).__name__}: {error})")
+        return ErrorInfo("crash", f"unexpected error ({type(error).__name__}: {error})")
     if error.code == "not_connected":  # no client yet: nothing was sent
-        return ErrorInfo("offline", f"{prefix}{error.message}.")
+        return ErrorInfo("offline", f"{error.message}.")
     if error.code in _TRANSPORT_CODES:
-        return ErrorInfo("offline", f"{prefix}{error.message}. Is the server running?")
+        return ErrorInfo("offline", f"{error.message}. Is the server running?")
     if error.code in _PROVIDER_MESSAGES:
         kind, text = _PROVIDER_MESSAGES[error.code]
-        return ErrorInfo(kind, f"{prefix}{text} ({error.message})")
+        return ErrorInfo(kind, f"{text} ({error.message})")
     if error.status == 401:
+        # The server's own reason ("This user is deactivated", "Unknown or revoked API key").
         return ErrorInfo(
             "unauthorized",
-            f"{prefix}the server did not accept the API key. Check it in Settings.",
+            f"{_sentence(error.message)} Check the connection in Settings.",
             offer_settings=True,
         )
     if error.status == 429:
         # The banner adds the wait and counts it down.
-        return ErrorInfo("rate_limited", f"{prefix}too many requests.", error.retry_after)
+        return ErrorInfo("rate_limited", "too many requests.", error.retry_after)
     if error.status == 422:
         fields = "; ".join(f"{d.field}: {d.message}".strip(": ") for d in error.details)
-        return ErrorInfo("invalid", f"{prefix}{error.message}" + (f" ({fields})" if fields else ""))
-    return ErrorInfo(error.code, f"{prefix}{error.message}")
+        return ErrorInfo("invalid", error.message + (f" ({fields})" if fields else ""))
+    return ErrorInfo(error.code, error.message)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else f"{text}."

@@ -28,6 +28,7 @@ class _Call:
     action: str
     latest: str
     on_start: Callable[[Worker], None] | None
+    on_failed: Callable[[BaseException], None] | None = None
 
 
 class ApiJobs(QObject):
@@ -71,9 +72,11 @@ class ApiJobs(QObject):
         *,
         latest: str = "",
         on_start: Callable[[Worker], None] | None = None,
+        on_failed: Callable[[BaseException], None] | None = None,
     ) -> Worker | None:
         """Like `run`, with a GUI-thread step first: `plan()` updates what the window shows
-        and returns the job, or None to do nothing. Retry calls `plan()` again."""
+        and returns the job, or None to do nothing. Retry calls `plan()` again.
+        `on_failed` hears of each failed attempt, before or after `plan()` ran."""
 
         def bound() -> Work | None:
             client = self.client
@@ -82,7 +85,7 @@ class ApiJobs(QObject):
             job = plan()
             return None if job is None else partial(job, client)
 
-        return self.start(bound, on_done, action, latest=latest, on_start=on_start)
+        return self._attempt(_Call(bound, on_done, action, latest, on_start, on_failed))
 
     def start(
         self,
@@ -135,6 +138,8 @@ class ApiJobs(QObject):
     def _report(self, error: BaseException, call: _Call) -> None:
         """Show a failure; Retry will start the same call again."""
         self._retries[call.action] = call
+        if call.on_failed is not None:
+            call.on_failed(error)
         self.failed.emit(describe_error(error, call.action))
 
     def _note_rate_limit(self) -> None:

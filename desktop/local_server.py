@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from desktop.providers import ProviderSettings, key_environment, server_config
 
 log = logging.getLogger(__name__)
 
@@ -20,12 +23,13 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class LocalServer:
-    """A chatapp app served on 127.0.0.1 from a daemon thread until `stop()`."""
+    """A chatapp app served on 127.0.0.1 from a daemon thread until `stop()`: one user, so
+    no rate limits, and the providers set in Settings."""
 
-    def __init__(self, data_dir: Path, api_key: str, ollama_host: str) -> None:
+    def __init__(self, data_dir: Path, api_key: str, providers: ProviderSettings) -> None:
         self.data_dir = data_dir
         self._api_key = api_key
-        self._ollama_host = ollama_host
+        self._providers = providers
         self._server: BaseWSGIServer | None = None
         self._app: Flask | None = None
         self._thread: threading.Thread | None = None
@@ -42,12 +46,19 @@ class LocalServer:
         from chatapp.startup import prepare
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The server runs in this process: its environment is ours. Keys go there, never
+        # in the providers file.
+        for variable, key in key_environment(self._providers).items():
+            if key is None:
+                os.environ.pop(variable, None)
+            else:
+                os.environ[variable] = key
         app = create_app(
             {
                 "DATABASE_URL": f"sqlite:///{self.data_dir / 'chatapp.db'}",
                 "API_KEY": self._api_key,
-                "OLLAMA_HOST": self._ollama_host,
                 "LEGACY_IMPORT_ON_START": False,
+                **server_config(self._providers, self.data_dir),
             }
         )
         prepare(app)

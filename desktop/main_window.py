@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -31,8 +32,10 @@ from desktop.dialogs.prompt_library import PromptLibraryDialog
 from desktop.dialogs.settings import SettingsDialog
 from desktop.dialogs.shortcuts import ShortcutsDialog
 from desktop.errors import ErrorInfo
+from desktop.markdown_render import warm_up
 from desktop.menus import EXPORT_FORMATS, WindowActions
-from desktop.models import ID_ROLE
+from desktop.models import ID_ROLE, elide
+from desktop.notifier import Notifier
 from desktop.settings import Settings, Theme
 from desktop.theme import ThemeManager
 from desktop.widgets.banner import ErrorBanner
@@ -42,6 +45,7 @@ from desktop.widgets.status import StatusBar
 from desktop.widgets.transcript import Transcript
 
 _COMBO_POLICY = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+NO_TEMPERATURE = -0.1  # the temperature box's lowest value, shown as "Default"
 
 
 class MainWindow(QMainWindow):
@@ -55,6 +59,7 @@ class MainWindow(QMainWindow):
         self.prompt_library: PromptLibraryDialog | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._setup_ui()
+        self.notifier = Notifier(self)
         self.menu = WindowActions(self)
         self._connect_signals()
         self._restore_state()
@@ -64,24 +69,36 @@ class MainWindow(QMainWindow):
         self.sidebar = ChatSidebar(self.session.chats)
         self.model_combo = QComboBox()
         self.model_combo.setObjectName("modelCombo")
-        self.model_combo.setMinimumContentsLength(6)
+        self.model_combo.setMinimumContentsLength(4)
         self.model_combo.setSizeAdjustPolicy(_COMBO_POLICY)
         self.model_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.model_combo.setToolTip("The model for this chat")
         self.prompt_combo = QComboBox()
         self.prompt_combo.setObjectName("promptCombo")
         self.prompt_combo.setModel(self.library.prompts)
         self.prompt_combo.setPlaceholderText("Built-in default")
-        self.prompt_combo.setMinimumContentsLength(6)
+        self.prompt_combo.setMinimumContentsLength(4)
         self.prompt_combo.setSizeAdjustPolicy(_COMBO_POLICY)
         self.prompt_combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.prompt_combo.setToolTip("The system prompt new chats start with")
+        self.temperature_spin = QDoubleSpinBox()
+        self.temperature_spin.setObjectName("temperatureSpin")
+        self.temperature_spin.setRange(NO_TEMPERATURE, 2.0)
+        self.temperature_spin.setSingleStep(0.1)
+        self.temperature_spin.setDecimals(1)
+        self.temperature_spin.setSpecialValueText("Default")
+        self.temperature_spin.setToolTip(
+            "Temperature for this chat: lower is more focused, higher more varied"
+        )
         self.library_button = QPushButton("Library…")
         self.library_button.setToolTip("Open the prompt library")
         pickers = QHBoxLayout()
         pickers.setContentsMargins(12, 8, 12, 4)
-        pickers.addWidget(QLabel("Model:"))
         pickers.addWidget(self.model_combo)
-        pickers.addSpacing(12)
+        pickers.addSpacing(8)
+        pickers.addWidget(QLabel("Temp.:"))
+        pickers.addWidget(self.temperature_spin)
+        pickers.addSpacing(8)
         pickers.addWidget(QLabel("Prompt:"))
         pickers.addWidget(self.prompt_combo)
         pickers.addSpacing(6)
@@ -124,8 +141,9 @@ class MainWindow(QMainWindow):
         self.composer.stop_requested.connect(session.stop)
         self.banner.retry_requested.connect(self.connection.retry)
         self.banner.settings_requested.connect(self.open_settings)
-        self.transcript.copied.connect(lambda row: self.status.showMessage("Copied", 2000))
+        self.transcript.copied.connect(lambda what: self.status.showMessage("Copied", 2000))
         self.model_combo.activated.connect(lambda: self._pick_model(self.model_combo.currentText()))
+        self.temperature_spin.valueChanged.connect(self._pick_temperature)
         self.prompt_combo.activated.connect(self._pick_prompt)
         self.library_button.clicked.connect(self.open_prompt_library)
         self.menu.theme_group.triggered.connect(lambda action: self.set_theme(action.data()))
@@ -138,6 +156,7 @@ class MainWindow(QMainWindow):
         # On (re)connecting, load in this order: models, prompts, chats.
         for load in (session.load_models, library.load, session.load_chats):
             connection.reload_requested.connect(load)
+        connection.reload_requested.connect(self._warm_up_highlighter)
         connection.dropped.connect(session.clear)
         connection.dropped.connect(library.clear)
         connection.connection_state.connect(self.status.set_connection)
@@ -148,8 +167,17 @@ class MainWindow(QMainWindow):
         session.models_loaded.connect(self._on_models)
         session.usage_changed.connect(self.status.set_usage)
         session.exported.connect(lambda path: self.status.showMessage(f"Exported to {path}", 5000))
+        session.turn_started.connect(self.composer.drop_draft)
+        session.send_failed.connect(self.composer.restore_draft)
+        session.options_changed.connect(self._on_chat_options)
+        session.reply_finished.connect(self._on_reply_finished)
         library.prompts.modelReset.connect(self._sync_prompt_combo)
         session.chats.dataChanged.connect(lambda: self._on_current_chat(session.current_chat_id))
+
+    def _warm_up_highlighter(self) -> None:
+        """Once, after start-up: load Pygments off the GUI thread (see warm_up)."""
+        self.connection.reload_requested.disconnect(self._warm_up_highlighter)
+        self.connection.pool.start(lambda worker: warm_up(), name="Loading the highlighter")
 
     # State shown in the window
     def show_error(self, info: ErrorInfo) -> None:
@@ -161,11 +189,12 @@ class MainWindow(QMainWindow):
 
     def _on_current_chat(self, chat_id: str | None) -> None:
         self.sidebar.select_chat(chat_id)
-        row = self.session.chats.row_of(chat_id) if chat_id else -1
-        title = self.session.chats.chat(row).title if row >= 0 else ""
-        self.setWindowTitle(f"{title} — chatapp" if title else "chatapp")
+        self.composer.switch_draft(chat_id or "")
+        title = self.session.chats.title_of(chat_id)
+        self.setWindowTitle(f"{elide(title, 60)} — chatapp" if title else "chatapp")
+        listed = chat_id is not None and self.session.chats.row_of(chat_id) >= 0
         for action in (*self.menu.export.values(), self.menu.rename):
-            action.setEnabled(row >= 0)
+            action.setEnabled(listed)
 
     def _on_models(self, names: list[str], selected: str) -> None:
         self.model_combo.clear()
@@ -176,6 +205,24 @@ class MainWindow(QMainWindow):
     def _pick_model(self, name: str) -> None:
         self.session.set_model(name)
         self.status.set_model(name)
+
+    def _pick_temperature(self, value: float) -> None:
+        self.session.set_temperature(None if value <= NO_TEMPERATURE else round(value, 1))
+
+    def _on_chat_options(self, model: str, temperature: float | None) -> None:
+        if model and self.model_combo.findText(model) >= 0:
+            self.model_combo.setCurrentText(model)
+            self.status.set_model(model)
+        blocker = self.temperature_spin.blockSignals(True)
+        self.temperature_spin.setValue(NO_TEMPERATURE if temperature is None else temperature)
+        self.temperature_spin.blockSignals(blocker)
+
+    def _on_reply_finished(self, chat_id: str, text: str) -> None:
+        """Tell the user, when they are in another window, that the reply is there."""
+        if self.isActiveWindow():
+            return
+        title = self.session.chats.title_of(chat_id)
+        self.notifier.notify(f"Reply in “{elide(title, 60)}”" if title else "Reply ready", text)
 
     def _pick_prompt(self, row: int) -> None:
         prompt_id = self.prompt_combo.itemData(row, ID_ROLE)
@@ -219,8 +266,9 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
-            dialog = SettingsDialog(self.settings, self)
+            dialog = SettingsDialog(self.settings, self.connection.pool, self)
             dialog.theme_changed.connect(self.set_theme)
+            dialog.providers_changed.connect(self._restart_local)
             dialog.font_size_changed.connect(lambda _: self._apply_look())
             dialog.change_connection_requested.connect(self.change_connection)
             self.settings_dialog = dialog
@@ -228,6 +276,13 @@ class MainWindow(QMainWindow):
         self.settings_dialog.show()
         self.settings_dialog.raise_()
         return self.settings_dialog
+
+    def _restart_local(self) -> None:
+        """New providers: the local server starts again with them."""
+        connection = self.settings.connection()
+        if connection is not None and connection.mode == "local":
+            self.banner.dismiss()
+            self.connection.connect_to(connection)
 
     def change_connection(self) -> None:
         dialog = ConnectionDialog(self.settings, self.connection.pool, self)
@@ -252,6 +307,9 @@ class MainWindow(QMainWindow):
 
     def _apply_look(self) -> None:
         self.themes.apply(self.settings.theme, self.settings.font_size)
+        self.banner.follow_theme()
+        if self.settings_dialog is not None:
+            self.settings_dialog.show_look()
 
     def show_shortcuts(self) -> None:
         ShortcutsDialog(self.actions(), self).exec()
@@ -269,6 +327,13 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(self.settings.geometry)
         if not self.settings.splitter_state.isEmpty():
             self.splitter.restoreState(self.settings.splitter_state)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's API)
+        """Coming back to the window lists chats made elsewhere meanwhile (selection kept)."""
+        super().changeEvent(event)
+        activated = event.type() == QEvent.Type.ActivationChange and self.isActiveWindow()
+        if activated and self.connection.state == "connected" and not self.session.busy:
+            self.session.load_chats()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's API)
         library = self.prompt_library

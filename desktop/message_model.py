@@ -12,6 +12,8 @@ from desktop.api_types import ChatMessage
 from desktop.markdown_render import render_markdown
 from desktop.models import FINISH_ROLE, Index
 
+SHOWN_AT_FIRST = 40  # messages the transcript renders when a chat opens
+
 
 def now() -> str:
     """The time stamp of a message shown before the server has stored it."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -21,6 +21,7 @@ Index = QModelIndex | QPersistentModelIndex
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 FINISH_ROLE = Qt.ItemDataRole.UserRole + 2
 ACTIVE_ROLE = Qt.ItemDataRole.UserRole + 3
+DETAILS_ROLE = Qt.ItemDataRole.UserRole + 4  # a chat's second line: when, and how long
 
 
 def short_time(stamp: str) -> str:
@@ -31,6 +32,28 @@ def short_time(stamp: str) -> str:
         return stamp
     if moment.date() == datetime.now().astimezone().date():
         return moment.strftime("%H:%M")
+    return f"{moment.day} {moment.strftime('%b %Y')}"
+
+
+def elide(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters with an ellipsis, for titles shown in one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def relative_day(stamp: str, today: date | None = None) -> str:
+    """'14:05' today, 'Yesterday', a weekday within the week, '3 Mar 2026' before that."""
+    try:
+        moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return stamp
+    days = ((today or datetime.now().astimezone().date()) - moment.date()).days
+    if days <= 0:
+        return moment.strftime("%H:%M")
+    if days == 1:
+        return "Yesterday"
+    if days < 7:
+        return moment.strftime("%A")
     return f"{moment.day} {moment.strftime('%b %Y')}"
 
 
@@ -52,6 +75,9 @@ class ChatListModel(QAbstractListModel):
             return chat.title or "Untitled chat"
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{chat.title}\n{chat.message_count} messages · {short_time(chat.updated_at)}"
+        if role == DETAILS_ROLE:
+            count = chat.message_count
+            return f"{relative_day(chat.updated_at)} · {count} message{'s' if count != 1 else ''}"
         if role == ID_ROLE:
             return chat.id
         return None
@@ -71,6 +97,11 @@ class ChatListModel(QAbstractListModel):
 
     def chat(self, row: int) -> ChatSummary:
         return self._chats[row]
+
+    def title_of(self, chat_id: str | None) -> str:
+        """The chat's title, "" when it is not listed."""
+        row = self.row_of(chat_id) if chat_id else -1
+        return self._chats[row].title if row >= 0 else ""
 
     def add_first(self, chat: ChatSummary) -> None:
         """Show a chat that the server will only list once its first reply is stored."""

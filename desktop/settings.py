@@ -11,6 +11,8 @@ from typing import Literal
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from desktop.providers import KEY_VARIABLES, ProviderSettings
+
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "chatapp-desktop"
@@ -20,6 +22,7 @@ DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 Mode = Literal["local", "remote"]
 Theme = Literal["system", "light", "dark"]
 THEMES: tuple[Theme, ...] = ("system", "light", "dark")
+_PROVIDER_KEY = "provider:{}"  # the keyring entry of a provider's key
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class Settings:
         self._qs = qsettings or QSettings()
         self._use_keyring = use_keyring
         self._data_path = data_path
+        self._restrict()  # also a file an older version left readable by all
 
     def data_dir(self) -> Path:
         """Where local mode keeps its database: AppDataLocation unless given; created."""
@@ -61,7 +65,9 @@ class Settings:
         return path
 
     def sync(self) -> None:
+        self._restrict()
         self._qs.sync()
+        self._restrict()
 
     def file_name(self) -> str:
         return self._qs.fileName()
@@ -90,20 +96,38 @@ class Settings:
         return str(self._qs.value(f"keys/{name}", "") or "")
 
     def _write_key(self, name: str, secret: str) -> bool:
-        """Store a key; True when it went to the keyring, False when to the settings file."""
+        """Store a key (an empty one: forget it); True when it went to the keyring, False
+        when to the settings file, which is then made readable by its owner only."""
         if self.keyring_available():
             import keyring
             from keyring.errors import KeyringError
 
             try:
-                keyring.set_password(KEYRING_SERVICE, name, secret)
+                if secret:
+                    keyring.set_password(KEYRING_SERVICE, name, secret)
+                elif keyring.get_password(KEYRING_SERVICE, name) is not None:
+                    keyring.delete_password(KEYRING_SERVICE, name)
             except KeyringError:
                 log.warning("The keyring could not be written; using the settings file")
             else:
                 self._qs.remove(f"keys/{name}")
                 return True
-        self._qs.setValue(f"keys/{name}", secret)
+        if secret:
+            self._qs.setValue(f"keys/{name}", secret)
+        else:
+            self._qs.remove(f"keys/{name}")
+        self.sync()
         return False
+
+    def _restrict(self) -> None:
+        """Make the settings file 0600 while it holds a key. Done before Qt writes the file:
+        Qt keeps the mode of the file it replaces."""
+        if "keys" not in self._qs.childGroups():
+            return
+        path = Path(self.file_name())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
 
     @property
     def key_in_keyring(self) -> bool:
@@ -128,7 +152,7 @@ class Settings:
             self._qs.setValue("connection/url", connection.url)
             in_keyring = self._write_key(connection.url, connection.api_key)
         self._qs.setValue("connection/key_in_keyring", in_keyring)
-        self._qs.sync()
+        self.sync()
         return in_keyring
 
     def local_api_key(self) -> str:
@@ -138,6 +162,23 @@ class Settings:
             key = new_api_key()
             self._write_key(LOCAL_KEY_NAME, key)
         return key
+
+    # Local mode's providers
+    def providers(self) -> ProviderSettings:
+        """What Settings shows; Ollama at OLLAMA_HOST until the user says otherwise."""
+        return ProviderSettings(
+            ollama_host=str(self._qs.value("providers/ollama_host", ollama_host())),
+            openai_url=str(self._qs.value("providers/openai_url", "")),
+            openai_key=self._read_key(_PROVIDER_KEY.format("openai")),
+            anthropic_key=self._read_key(_PROVIDER_KEY.format("anthropic")),
+        )
+
+    def set_providers(self, providers: ProviderSettings) -> None:
+        self._qs.setValue("providers/ollama_host", providers.ollama_host)
+        self._qs.setValue("providers/openai_url", providers.openai_url)
+        for name in KEY_VARIABLES:
+            self._write_key(_PROVIDER_KEY.format(name), providers.key(name))
+        self.sync()
 
     # Appearance
     @property
@@ -190,3 +231,35 @@ class Settings:
     @model.setter
     def model(self, value: str) -> None:
         self._qs.setValue("session/model", value)
+
+    @property
+    def temperature(self) -> float | None:
+        """The temperature for new chats; None: the model's default."""
+        return _temperature(self._qs.value("session/temperature", ""))
+
+    @temperature.setter
+    def temperature(self, value: float | None) -> None:
+        self._qs.setValue("session/temperature", "" if value is None else value)
+
+    # Per chat
+    def chat_options(self, chat_id: str) -> tuple[str, float | None] | None:
+        """The model and temperature last used in this chat; None if it has none yet."""
+        model = str(self._qs.value(f"chats/{chat_id}/model", "") or "")
+        if not model:
+            return None
+        return model, _temperature(self._qs.value(f"chats/{chat_id}/temperature", ""))
+
+    def set_chat_options(self, chat_id: str, model: str, temperature: float | None) -> None:
+        self._qs.setValue(f"chats/{chat_id}/model", model)
+        value = "" if temperature is None else temperature
+        self._qs.setValue(f"chats/{chat_id}/temperature", value)
+
+    def forget_chat(self, chat_id: str) -> None:
+        self._qs.remove(f"chats/{chat_id}")
+
+
+def _temperature(value: object) -> float | None:
+    try:
+        return float(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None

@@ -27,23 +27,25 @@ _LIGHT = {
     "Light": "#ffffff",
 }
 _DARK = {
-    "Window": "#202124",
+    # Fields lighter than the window, as in most dark apps: inputs, lists and radio buttons
+    # stand out from what they sit on.
+    "Window": "#1c1d20",
     "WindowText": "#e6e6ea",
-    "Base": "#17181a",
-    "AlternateBase": "#26272b",
+    "Base": "#27282c",
+    "AlternateBase": "#2f3035",
     "Text": "#e6e6ea",
-    "Button": "#2c2d31",
+    "Button": "#323338",
     "ButtonText": "#e6e6ea",
     "Highlight": "#3d7be0",
     "HighlightedText": "#ffffff",
-    "Link": "#7fb0ff",
-    "ToolTipBase": "#2c2d31",
+    "Link": "#8ab8ff",
+    "ToolTipBase": "#323338",
     "ToolTipText": "#e6e6ea",
-    "PlaceholderText": "#8b8b94",
-    "Mid": "#3b3c41",
-    "Midlight": "#34353a",
-    "Dark": "#101112",
-    "Light": "#45464c",
+    "PlaceholderText": "#9a9aa3",
+    "Mid": "#4a4b52",
+    "Midlight": "#3a3b41",
+    "Dark": "#111214",
+    "Light": "#55565d",
 }
 
 

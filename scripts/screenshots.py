@@ -1,7 +1,9 @@
 """`make screenshots`: the desktop app against a real chatapp server and the fake Ollama.
 
-Saves PNGs of the main window (light and dark, with a chat that contains code), the prompt
-library and the first-run dialog into docs/. Run it under a display, e.g. `xvfb-run`.
+Saves PNGs, each in the light and the dark theme, into docs/: the main window with a chat
+holding highlighted code, the prompt library, Settings with local mode's providers checked,
+an error banner with the server's reason, and the first-run dialog. Run it under a display
+(`xvfb-run`) or with QT_QPA_PLATFORM=offscreen.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from desktop.api_client import ApiClient  # noqa: E402
 from desktop.dialogs.connection import ConnectionDialog  # noqa: E402
 from desktop.local_server import LocalServer  # noqa: E402
 from desktop.main_window import MainWindow  # noqa: E402
+from desktop.providers import ProviderSettings  # noqa: E402
 from desktop.settings import Connection, Settings, new_api_key  # noqa: E402
 from desktop.theme import ThemeManager  # noqa: E402
 from tests.fakes.base import text_tokens  # noqa: E402
@@ -80,30 +83,70 @@ def save(app: QApplication, widget: QWidget, name: str) -> None:
     print(f"saved {path.relative_to(ROOT)}")
 
 
-def shoot_main_window(app: QApplication, tmp: Path, url: str, key: str) -> None:
-    settings = Settings(QSettings(str(tmp / "main.ini"), QSettings.Format.IniFormat), False, tmp)
+def open_window(app: QApplication, tmp: Path, name: str, url: str, key: str) -> MainWindow:
+    """A main window connected to the server, its first loads done, in the light theme."""
+    settings = Settings(QSettings(str(tmp / f"{name}.ini"), QSettings.Format.IniFormat), False, tmp)
     settings.set_connection(Connection("remote", url, key))
     themes = ThemeManager(app)
-    themes.apply("light")
     window = MainWindow(settings, themes)
+    window.set_theme("light")
     window.resize(1180, 760)
     window.show()
     window.connection.connect_to(Connection("remote", url, key))
-    idle = lambda: window.connection.pool.active_count == 0  # noqa: E731
-    wait_until(app, idle)
+    wait_until(app, lambda: idle(window))
+    return window
+
+
+def idle(window: MainWindow) -> bool:
+    return not window.session.busy and window.connection.pool.active_count == 0
+
+
+def in_both_themes(app: QApplication, window: MainWindow, widget: QWidget, name: str) -> None:
+    """`name`-light.png and `name`-dark.png, then back to light."""
+    for theme in ("light", "dark"):
+        window.set_theme(theme)
+        save(app, widget, f"{name}-{theme}.png")
+    window.set_theme("light")
+
+
+def shoot_main_window(app: QApplication, window: MainWindow) -> None:
     QTest.keyClicks(window.composer.edit, QUESTION)
     QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
-    wait_until(app, lambda: not window.session.busy and idle())
-    save(app, window, "desktop-main-light.png")
-    window.set_theme("dark")
-    save(app, window, "desktop-main-dark.png")
-    window.set_theme("light")
+    wait_until(app, lambda: idle(window))
+    in_both_themes(app, window, window, "desktop-main")
+
+
+def shoot_prompt_library(app: QApplication, window: MainWindow) -> None:
     library = window.open_prompt_library()
     library.resize(900, 560)
     row = window.library.prompts.row_of("code-assistant")
     library.list.setCurrentIndex(window.library.prompts.index(row))
-    save(app, library, "desktop-prompt-library.png")
+    in_both_themes(app, window, library, "desktop-prompt-library")
     library.hide()
+
+
+def shoot_settings(app: QApplication, window: MainWindow, ollama_url: str) -> None:
+    """Settings as local mode shows it, with a provider checked."""
+    window.settings.set_connection(Connection("local"))
+    window.settings.set_providers(ProviderSettings(ollama_host=ollama_url))
+    dialog = window.open_settings()
+    dialog.openai_url_edit.setText("http://127.0.0.1:8080/v1")
+    dialog.check("ollama")
+    dialog.check("openai")  # nothing listens there: the error shows
+    wait_until(app, lambda: all(b.isEnabled() for b in dialog.test_buttons.values()))
+    in_both_themes(app, window, dialog, "desktop-settings")
+    dialog.hide()
+
+
+def shoot_error_banner(app: QApplication, url: str, admin: ApiClient, tmp: Path) -> None:
+    """A deactivated user's send: the server's reason in the banner, the draft kept."""
+    sam = admin.create_user("sam")
+    window = open_window(app, tmp, "sam", url, sam.api_key)
+    admin.update_user("sam", is_active=False)
+    QTest.keyClicks(window.composer.edit, "Can you summarise the meeting notes?")
+    QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
+    wait_until(app, lambda: window.banner.isVisible() and idle(window))
+    in_both_themes(app, window, window, "desktop-error-banner")
     window.close()
 
 
@@ -112,7 +155,7 @@ def shoot_first_run(app: QApplication, tmp: Path) -> None:
     window = MainWindow(settings, ThemeManager(app))
     dialog = ConnectionDialog(settings, window.connection.pool)
     dialog.show()
-    save(app, dialog, "desktop-first-run.png")
+    in_both_themes(app, window, dialog, "desktop-first-run")
     dialog.reject()
     window.connection.shutdown()
 
@@ -125,14 +168,19 @@ def main() -> None:
     key = new_api_key()
     with tempfile.TemporaryDirectory() as name, FakeOllama(tokens=text_tokens(REPLY)) as ollama:
         tmp = Path(name)
-        server = LocalServer(tmp / "server", key, ollama.url)
+        server = LocalServer(tmp / "server", key, ProviderSettings(ollama_host=ollama.url))
         url = server.start()
         api = ApiClient(url, key)
         for chat_id, question in OLDER_CHATS:
             api.chat(question, chat_id=chat_id)
         ollama.token_delay = 0.002
         try:
-            shoot_main_window(app, tmp, url, key)
+            window = open_window(app, tmp, "main", url, key)
+            shoot_main_window(app, window)
+            shoot_prompt_library(app, window)
+            shoot_settings(app, window, ollama.url)
+            window.close()
+            shoot_error_banner(app, url, api, tmp)
             shoot_first_run(app, tmp)
         finally:
             api.close()

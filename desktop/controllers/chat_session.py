@@ -9,7 +9,14 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 
 from desktop.api_types import ChatSummary, ModelList, StreamDelta
-from desktop.controllers.session_jobs import Reply, chat_list, export_to, history, stream_reply
+from desktop.controllers.session_jobs import (
+    EarlierMessages,
+    Reply,
+    chat_list,
+    export_to,
+    history,
+    stream_reply,
+)
 from desktop.jobs import ApiJobs, Job
 from desktop.message_model import Message, MessageModel, TokenBuffer, now
 from desktop.models import ChatListModel
@@ -25,6 +32,10 @@ class ChatSessionController(QObject):
     models_loaded = Signal(list, str)  # names, the one to select
     usage_changed = Signal(object)  # Usage
     exported = Signal(str)
+    turn_started = Signal(str, str)  # chat id, text: the draft is on its way
+    send_failed = Signal(str, str)  # chat id, text: the draft goes back to its chat
+    reply_finished = Signal(str, str)  # chat id, the reply's text
+    options_changed = Signal(str, object)  # the open chat's model, temperature (float | None)
 
     def __init__(self, settings: Settings, jobs: ApiJobs, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +45,7 @@ class ChatSessionController(QObject):
         self.messages = MessageModel(self)
         self.current_chat_id: str | None = None
         self.model_name = settings.model
+        self.temperature = settings.temperature
         self._stream: Worker | None = None
         self._buffer = TokenBuffer(50, self)
         self._buffer.flushed.connect(self.messages.append_text)
@@ -58,7 +70,17 @@ class ChatSessionController(QObject):
         self.models_loaded.emit(names, self.model_name)
 
     def set_model(self, name: str) -> None:
+        """The model for this chat's next turns, and for new chats."""
         self.model_name = self.settings.model = name
+        self._remember_options()
+
+    def set_temperature(self, temperature: float | None) -> None:
+        self.temperature = self.settings.temperature = temperature
+        self._remember_options()
+
+    def _remember_options(self) -> None:
+        if self.current_chat_id is not None:
+            self.settings.set_chat_options(self.current_chat_id, self.model_name, self.temperature)
 
     def load_chats(self, search: str | None = None) -> None:
         if search is not None:
@@ -99,7 +121,11 @@ class ChatSessionController(QObject):
     def _set_current(self, chat_id: str | None) -> None:
         self.current_chat_id = chat_id
         self.settings.last_chat_id = chat_id or ""
+        options = self.settings.chat_options(chat_id) if chat_id else None
+        if options is not None:  # else the chat goes on with the model picked last
+            self.model_name, self.temperature = options
         self.current_chat_changed.emit(chat_id)
+        self.options_changed.emit(self.model_name, self.temperature)
 
     def rename_chat(self, chat_id: str, title: str) -> None:
         self.jobs.run(
@@ -120,6 +146,7 @@ class ChatSessionController(QObject):
         if self._unlisted_chat is not None and self._unlisted_chat.id == chat_id:
             self._unlisted_chat = None
         self.chats.remove(chat_id)
+        self.settings.forget_chat(chat_id)
         if chat_id == self.current_chat_id:
             self.new_chat()
 
@@ -134,37 +161,61 @@ class ChatSessionController(QObject):
         return self._stream is not None
 
     def send(self, text: str) -> None:
-        self.jobs.run_planned(lambda: self._begin_turn(text), None, "Sending", on_start=self._watch)
+        """Send `text` into the chat open now: a Retry sends it there too, even after a switch."""
+        chat_id = self.current_chat_id or uuid.uuid4().hex  # our own ID, known before `start`
+        self.jobs.run_planned(
+            lambda: self._begin_turn(text, chat_id),
+            None,
+            "Sending",
+            on_start=lambda worker: self._watch(worker, chat_id),
+            on_failed=lambda error: self.send_failed.emit(chat_id, text),
+        )
 
-    def _begin_turn(self, text: str) -> Job | None:
-        """Show the turn (in a new chat if none is open) and return the job that streams it."""
+    def _begin_turn(self, text: str, chat_id: str) -> Job | None:
+        """Show the turn in its chat (opening it again if the user has moved on) and return
+        the job that streams it."""
         if self._stream is not None:
             return None
-        if self.current_chat_id is None:
-            # A chat ID of our own, so the chat is known even if Stop comes before `start`.
-            self._set_current(uuid.uuid4().hex)
-            self._unlisted_chat = ChatSummary(self.current_chat_id or "", text[:60], now(), 1)
+        reopen = chat_id != self.current_chat_id and self.chats.row_of(chat_id) >= 0
+        if chat_id != self.current_chat_id:
+            self.new_chat()
+            self._set_current(chat_id)
+        if self.chats.row_of(chat_id) < 0:
+            self._unlisted_chat = ChatSummary(chat_id, text[:60], now(), 1)
             self.chats.add_first(self._unlisted_chat)
-        chat_id, model = self.current_chat_id or "", self.model_name or None
+        self.turn_started.emit(chat_id, text)
+        self._remember_options()
+        model, temperature = self.model_name or None, self.temperature
         self.messages.append(Message("user", text, now()))
         self.messages.append(Message("assistant", "", "", model or "", streaming=True))
-        return partial(stream_reply, text=text, chat_id=chat_id, model=model)
+        return partial(
+            stream_reply,
+            text=text,
+            chat_id=chat_id,
+            model=model,
+            temperature=temperature,
+            with_history=reopen,
+        )
 
-    def _watch(self, worker: Worker) -> None:
+    def _watch(self, worker: Worker, chat_id: str) -> None:
         self._stream = worker
-        chat_id = self.current_chat_id or ""
         # Signals already queued when Stop is pressed still arrive: each slot checks that
         # this worker is still the current stream before it touches the messages.
         worker.signals.chunk.connect(lambda event: self._on_stream_chunk(worker, event))
-        worker.signals.done.connect(lambda reply: self._on_stream_done(worker, reply))
+        worker.signals.done.connect(lambda reply: self._on_stream_done(worker, reply, chat_id))
         worker.signals.failed.connect(lambda exc: self._on_stream_failed(worker, chat_id))
         self.busy_changed.emit(True)
 
     def _on_stream_chunk(self, worker: Worker, event: object) -> None:
-        if self._stream is worker and isinstance(event, StreamDelta):
+        if self._stream is not worker:
+            return
+        if isinstance(event, StreamDelta):
             self._buffer.add(event.content)
+        elif isinstance(event, EarlierMessages):  # the chat a Retry reopened
+            turn = [self.messages.message(row) for row in range(self.messages.rowCount())]
+            self.messages.set_messages([*event.messages, *turn])
 
-    def _on_stream_done(self, worker: Worker, reply: Reply) -> None:
+    def _on_stream_done(self, worker: Worker, reply: Reply, chat_id: str) -> None:
         if self._stream is not worker:
             return
         self._buffer.flush()
@@ -172,10 +223,12 @@ class ChatSessionController(QObject):
         self.messages.finish_last(reply.done.finish_reason, rendered=(reply.text, reply.html))
         self.busy_changed.emit(False)
         self.usage_changed.emit(reply.done.usage)
+        self.reply_finished.emit(chat_id, reply.text)
         self.load_chats()
 
     def _on_stream_failed(self, worker: Worker, chat_id: str) -> None:
-        """Nothing was stored: drop the turn from view, and list what the server has."""
+        """Nothing was stored: drop the turn from view, and list what the server has.
+        (`send_failed` then gives the draft back to its chat.)"""
         if self._stream is not worker:
             return
         self._buffer.clear()
@@ -183,6 +236,8 @@ class ChatSessionController(QObject):
         self.busy_changed.emit(False)
         if self._unlisted_chat is not None and self._unlisted_chat.id == chat_id:
             self._unlisted_chat = None  # nothing was stored, so there is no such chat
+            self.chats.remove(chat_id)  # (its draft stays: a Retry lists it again)
+            self.settings.forget_chat(chat_id)
         if chat_id == self.current_chat_id:
             self.messages.remove_last(2)
         self.load_chats()

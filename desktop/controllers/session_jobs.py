@@ -8,8 +8,15 @@ from pathlib import Path
 from desktop.api_client import ApiClient
 from desktop.api_types import ChatSummary, StreamDelta, StreamDone
 from desktop.markdown_render import render_markdown
-from desktop.message_model import Message
+from desktop.message_model import SHOWN_AT_FIRST, Message
 from desktop.workers import Worker
+
+
+@dataclass(frozen=True)
+class EarlierMessages:
+    """The history of a chat that a Retry reopened, sent ahead of the reply's first token."""
+
+    messages: list[Message]
 
 
 @dataclass(frozen=True)
@@ -22,10 +29,20 @@ class Reply:
 
 
 def stream_reply(
-    client: ApiClient, worker: Worker, *, text: str, chat_id: str, model: str | None
+    client: ApiClient,
+    worker: Worker,
+    *,
+    text: str,
+    chat_id: str,
+    model: str | None,
+    temperature: float | None = None,
+    with_history: bool = False,
 ) -> Reply | None:
-    """Stream the reply to `text`, passing each event on as a chunk; None when cancelled."""
-    stream = client.stream_chat(text, chat_id=chat_id, model=model)
+    """Stream the reply to `text`, passing each event on as a chunk; None when cancelled.
+    `with_history` first sends the chat's earlier messages, for a chat the view reopened."""
+    if with_history:
+        worker.emit_chunk(EarlierMessages(history(client, worker, chat_id=chat_id)))
+    stream = client.stream_chat(text, chat_id=chat_id, model=model, temperature=temperature)
     worker.on_cancel(stream.cancel)
     parts: list[str] = []
     for event in stream:
@@ -43,8 +60,12 @@ def chat_list(client: ApiClient, worker: Worker, *, query: str) -> list[ChatSumm
 
 
 def history(client: ApiClient, worker: Worker, *, chat_id: str) -> list[Message]:
-    """The messages of a chat, as the transcript shows them."""
-    return [Message.of(message) for message in client.get_chat(chat_id).messages]
+    """The messages of a chat, as the transcript shows them; the latest ones already rendered
+    here, off the GUI thread (highlighting code takes a while)."""
+    messages = [Message.of(message) for message in client.get_chat(chat_id).messages]
+    for message in messages[-SHOWN_AT_FIRST:]:
+        message.rendered()
+    return messages
 
 
 def export_to(client: ApiClient, worker: Worker, *, chat_id: str, fmt: str, path: Path) -> str:

@@ -46,7 +46,8 @@ class ConnectionDialog(QDialog):
         local_info = QLabel(
             f"A private chatapp server runs inside the app. Chats are kept in "
             f"<code>{self._settings.data_dir()}</code> and replies come from Ollama at "
-            f"<code>{ollama_host()}</code>."
+            f"<code>{self._settings.providers().ollama_host or ollama_host()}</code> "
+            f"(other providers: Settings)."
         )
         self.remote_radio = QRadioButton("Remote server: a chatapp server you have a key for")
         self.remote_radio.setObjectName("remoteRadio")

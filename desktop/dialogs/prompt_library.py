@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -26,6 +26,7 @@ from desktop.api_types import Prompt
 from desktop.models import PromptModel
 
 Fields = dict[str, str]
+_NATIVE = QKeySequence.SequenceFormat.NativeText
 
 
 class PromptLibraryDialog(QDialog):
@@ -52,6 +53,7 @@ class PromptLibraryDialog(QDialog):
         self.list.setObjectName("promptList")
         self.list.setModel(self._model)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.list.setSpacing(3)  # room to breathe, without a style sheet
         self.new_button = QPushButton("New")
         self.delete_button = QPushButton("Delete…")
         left = QWidget()
@@ -76,6 +78,10 @@ class PromptLibraryDialog(QDialog):
         self.revert_button = QPushButton("Revert")
         self.save_button = QPushButton("Save")
         self.save_button.setDefault(True)
+        save_keys = QKeySequence(QKeySequence.StandardKey.Save)
+        self.save_button.setToolTip(f"Save ({save_keys.toString(_NATIVE)})")
+        # Through the button, so Ctrl+S does nothing while it is disabled (clean, or saving).
+        self.save_shortcut = QShortcut(save_keys, self, self.save_button.click)
         right = QWidget()
         form = QFormLayout(right)
         form.setContentsMargins(0, 0, 0, 0)

@@ -8,6 +8,10 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from desktop.errors import ErrorInfo
+from desktop.theme import is_dark
+
+_LIGHT_COLORS = ("#fdecea", "#e6a29b", "#611a15")  # background, border, text
+_DARK_COLORS = ("#3d2022", "#8a3b37", "#ffd9d5")
 
 
 class ErrorBanner(QFrame):
@@ -27,10 +31,7 @@ class ErrorBanner(QFrame):
     def _setup_ui(self) -> None:
         self.setObjectName("errorBanner")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet(
-            "#errorBanner { background: #fdecea; border: 1px solid #e6a29b; border-radius: 6px; }"
-            "#errorBanner QLabel { color: #611a15; }"
-        )
+        self.follow_theme()
         self.label = QLabel()
         self.label.setObjectName("errorText")
         self.label.setWordWrap(True)
@@ -52,6 +53,16 @@ class ErrorBanner(QFrame):
         self._countdown = QTimer(self)
         self._countdown.setInterval(1000)
 
+    def follow_theme(self) -> None:
+        """Red, readable on the light and on the dark theme. (A widget with a style sheet
+        hears of no palette change: the window calls this when the theme changes.)"""
+        background, border, text = _DARK_COLORS if is_dark() else _LIGHT_COLORS
+        sheet = (
+            f"#errorBanner {{ background: {background}; border: 1px solid {border};"
+            f" border-radius: 6px; }} #errorBanner QLabel {{ color: {text}; }}"
+        )
+        self.setStyleSheet(sheet)
+
     def _connect_signals(self) -> None:
         self.retry_button.clicked.connect(self._on_retry)
         self.settings_button.clicked.connect(self.settings_requested)
@@ -63,6 +74,12 @@ class ErrorBanner(QFrame):
         return self._info
 
     def show_error(self, info: ErrorInfo) -> None:
+        """Show `info`; while a failure for the same reason is shown, it stays: the first one
+        names what the user did (e.g. Sending), the reloads that follow only echo it."""
+        shown = self._info
+        echo = shown is not None and (shown.kind, shown.reason) == (info.kind, info.reason)
+        if echo and info.retry_after is None:  # a new wait is news
+            return
         self._info = info
         self.settings_button.setVisible(info.offer_settings)
         self._seconds_left = math.ceil(info.retry_after or 0)

@@ -3,25 +3,42 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtGui import QKeyEvent, QPalette, QTextCursor
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QSizePolicy, QWidget
 
 
 class MessageEdit(QPlainTextEdit):
-    """A plain-text editor that turns a bare Enter into `submitted`."""
+    """A plain-text editor that turns a bare Enter into `submitted`, and grows with its text
+    from MIN_LINES to MAX_LINES (then it scrolls)."""
 
     submitted = Signal()
 
-    LINES = 4
+    MIN_LINES = 2
+    MAX_LINES = 10
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._lines = self.MIN_LINES
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_lines)
+
+    def _fit_lines(self) -> None:
+        # QPlainTextEdit's document height counts lines, wrapped ones included.
+        lines = max(self.MIN_LINES, min(self.MAX_LINES, round(self.document().size().height())))
+        if lines != self._lines:
+            self._lines = lines
+            self.updateGeometry()
+
+    def _height(self, lines: int) -> int:
+        margin = self.document().documentMargin() + self.frameWidth()
+        return round(self.fontMetrics().lineSpacing() * lines + 2 * margin + 4)
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt's API)
-        margin = self.document().documentMargin() + self.frameWidth()
-        height = self.fontMetrics().lineSpacing() * self.LINES + 2 * margin + 4
-        return QSize(super().sizeHint().width(), round(height))
+        return QSize(super().sizeHint().width(), self._height(self._lines))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt's API)
+        # A scroll area's own minimum is taller than two lines.
+        return QSize(super().minimumSizeHint().width(), self._height(self.MIN_LINES))
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's API)
         super().changeEvent(event)
@@ -45,8 +62,11 @@ class Composer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._busy = False
+        self._chat_id = ""  # whose draft the editor holds; "" is a new chat
+        self._drafts: dict[str, str] = {}  # the other chats' unsent text
         self._setup_ui()
         self._connect_signals()
+        self._paint_button()
 
     def _setup_ui(self) -> None:
         self.edit = MessageEdit()
@@ -57,6 +77,7 @@ class Composer(QWidget):
         self.button.setObjectName("sendButton")
         self.button.setMinimumWidth(84)
         self.button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Expanding)
+        self.button.setAutoDefault(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 12)
         layout.addWidget(self.edit, 1)
@@ -66,6 +87,23 @@ class Composer(QWidget):
         self.edit.submitted.connect(self._on_send)
         self.button.clicked.connect(self._on_button)
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's API)
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._paint_button()
+
+    def _paint_button(self) -> None:
+        """Send in the accent colour of the current theme, as the one main action. (A style
+        sheet on this one button only, set again when the theme changes.)"""
+        accent = self.palette().color(QPalette.ColorRole.Highlight)
+        text = self.palette().color(QPalette.ColorRole.HighlightedText).name()
+        self.button.setStyleSheet(
+            f"QPushButton {{ background: {accent.name()}; color: {text}; border: none;"
+            f" border-radius: 8px; padding: 6px 16px; font-weight: 600; }}"
+            f" QPushButton:hover {{ background: {accent.lighter(112).name()}; }}"
+            f" QPushButton:pressed {{ background: {accent.darker(115).name()}; }}"
+        )
+
     def set_busy(self, busy: bool) -> None:
         """While a reply streams, the button stops it, and Enter sends nothing."""
         self._busy = busy
@@ -74,6 +112,33 @@ class Composer(QWidget):
 
     def text(self) -> str:
         return self.edit.toPlainText()
+
+    # Each chat keeps its own draft
+    def switch_draft(self, chat_id: str) -> None:
+        """Put the draft away and show `chat_id`'s one."""
+        if chat_id == self._chat_id:
+            return
+        self._drafts[self._chat_id] = self.text()
+        self._chat_id = chat_id
+        self.edit.setPlainText(self._drafts.pop(chat_id, ""))
+        self.edit.moveCursor(QTextCursor.MoveOperation.End)
+
+    def restore_draft(self, chat_id: str, text: str) -> None:
+        """A message that could not be sent goes back to its chat's draft, before any new text."""
+        current = self.text() if chat_id == self._chat_id else self._drafts.get(chat_id, "")
+        draft = text if not current.strip() or current == text else f"{text}\n{current}"
+        if chat_id == self._chat_id:
+            self.edit.setPlainText(draft)
+            self.edit.moveCursor(QTextCursor.MoveOperation.End)
+        else:
+            self._drafts[chat_id] = draft
+
+    def drop_draft(self, chat_id: str, text: str) -> None:
+        """`text` is being sent (e.g. on Retry): it is no longer a draft."""
+        if chat_id == self._chat_id and self.text() == text:
+            self.edit.clear()
+        elif self._drafts.get(chat_id) == text:
+            del self._drafts[chat_id]
 
     def focus(self) -> None:
         self.edit.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -11,14 +11,24 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QFont,
+    QFontMetrics,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QHBoxLayout,
     QLineEdit,
     QListView,
     QMessageBox,
     QSizePolicy,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QToolButton,
@@ -26,16 +36,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.models import ID_ROLE, ChatListModel
+from desktop.models import DETAILS_ROLE, ID_ROLE, ChatListModel, elide
 
 Index = QModelIndex | QPersistentModelIndex
+_TOP_LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
 
 
-class _RenameDelegate(QStyledItemDelegate):
-    """Edits a title in place, but reports the new title instead of writing it to the model:
-    the model changes only once the server has accepted the rename."""
+class _ChatDelegate(QStyledItemDelegate):
+    """Draws a chat as two lines; edits a title in place, but reports the new title instead of
+    writing it to the model: the model changes only once the server has accepted the rename."""
 
     renamed = Signal(str, str)
+
+    PAD = 6
 
     def setModelData(  # noqa: N802 (Qt's API)
         self, editor: QWidget, model: QAbstractItemModel, index: Index
@@ -46,9 +59,40 @@ class _RenameDelegate(QStyledItemDelegate):
             self.renamed.emit(str(index.data(ID_ROLE)), title)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
-        # Roomier rows than Qt's default, without a style sheet (which would freeze the palette).
-        size = super().sizeHint(option, index)
-        return QSize(size.width(), size.height() + 10)
+        # Two lines and some air; no width of its own, so a long title is elided, not scrolled.
+        line = option.fontMetrics.height()
+        return QSize(0, 2 * line + 3 * self.PAD)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        """The title in one elided line, and when and how long the chat is, dimmed, below."""
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        palette = opt.palette
+        text_role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        area = opt.rect.adjusted(self.PAD + 2, self.PAD, -self.PAD, -self.PAD)
+        line = opt.fontMetrics.height()
+        painter.save()
+        title_font = QFont(opt.font)
+        title_font.setWeight(QFont.Weight.DemiBold if selected else QFont.Weight.Medium)
+        painter.setFont(title_font)
+        painter.setPen(palette.color(text_role))
+        title = QFontMetrics(title_font).elidedText(
+            str(index.data(Qt.ItemDataRole.DisplayRole)), Qt.TextElideMode.ElideRight, area.width()
+        )
+        painter.drawText(area.adjusted(0, 0, 0, -line), _TOP_LEFT, title)
+        details_color = palette.color(text_role if selected else QPalette.ColorRole.PlaceholderText)
+        painter.setPen(details_color)
+        painter.setFont(opt.font)
+        details = opt.fontMetrics.elidedText(
+            str(index.data(DETAILS_ROLE) or ""), Qt.TextElideMode.ElideRight, area.width()
+        )
+        painter.drawText(area.adjusted(0, line + self.PAD // 2, 0, 0), _TOP_LEFT, details)
+        painter.restore()
 
     def createEditor(  # noqa: N802 (Qt's API)
         self, parent: QWidget, option: QStyleOptionViewItem, index: Index
@@ -56,6 +100,25 @@ class _RenameDelegate(QStyledItemDelegate):
         editor = super().createEditor(parent, option, index)
         editor.setObjectName("renameEditor")
         return editor
+
+
+class _ChatList(QListView):
+    """A list that says why it is empty."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.empty_text = ""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's API)
+        super().paintEvent(event)
+        model = self.model()
+        if model is not None and model.rowCount() == 0 and self.empty_text:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+            area = self.viewport().rect().adjusted(12, 24, -12, -12)
+            flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
+            painter.drawText(area, flags | Qt.TextFlag.TextWordWrap, self.empty_text)
+            painter.end()
 
 
 class ChatSidebar(QWidget):
@@ -80,14 +143,15 @@ class ChatSidebar(QWidget):
         self.search.setObjectName("chatSearch")
         self.search.setPlaceholderText("Search chats")
         self.search.setClearButtonEnabled(True)
-        self.list = QListView()
+        self.list = _ChatList()
         self.list.setObjectName("chatList")
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setModel(self._model)
         self.list.setUniformItemSizes(True)
         # F2 and Del are actions (below and in the main window), so they also work from the buttons.
         self.list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self._delegate = _RenameDelegate(self.list)
+        self._delegate = _ChatDelegate(self.list)
         self.list.setItemDelegate(self._delegate)
         self.new_button = _button("New")
         self.new_button.setToolTip(f"New chat ({_shortcut(QKeySequence.StandardKey.New)})")
@@ -112,9 +176,11 @@ class ChatSidebar(QWidget):
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(self.SEARCH_DELAY_MS)
         self._update_buttons()
+        self._update_empty_text()
 
     def _connect_signals(self) -> None:
         self.search.textChanged.connect(self._search_timer.start)
+        self.search.textChanged.connect(self._update_empty_text)
         self._search_timer.timeout.connect(lambda: self.search_changed.emit(self.search.text()))
         self.new_button.clicked.connect(self.new_requested)
         self.rename_button.clicked.connect(self.start_rename)
@@ -124,6 +190,12 @@ class ChatSidebar(QWidget):
         self._delegate.renamed.connect(self.rename_requested)
         self._model.modelReset.connect(self._update_buttons)
         self._model.rowsRemoved.connect(self._update_buttons)
+
+    def _update_empty_text(self) -> None:
+        query = self.search.text().strip()
+        none = f"No chats match “{elide(query, 40)}”." if query else "No chats yet."
+        self.list.empty_text = none
+        self.list.viewport().update()
 
     def current_chat_id(self) -> str | None:
         index = self.list.currentIndex()
@@ -150,7 +222,7 @@ class ChatSidebar(QWidget):
         index = self.list.currentIndex()
         if not index.isValid():
             return
-        title = index.data(Qt.ItemDataRole.DisplayRole)
+        title = elide(str(index.data(Qt.ItemDataRole.DisplayRole)), 60)
         answer = QMessageBox.question(
             self,
             "Delete chat",

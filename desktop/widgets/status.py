@@ -6,7 +6,12 @@ from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from desktop.api_types import RateLimit, Usage
 
-_DOTS = {"connected": "#2e9d4f", "connecting": "#d4a017", "offline": "#c0392b"}
+_DOTS = {
+    "connected": "#2e9d4f",
+    "connecting": "#d4a017",
+    "offline": "#c0392b",
+    "unauthorized": "#c0392b",
+}
 
 
 class StatusBar(QStatusBar):

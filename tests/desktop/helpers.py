@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from desktop.main_window import MainWindow
@@ -66,3 +66,21 @@ def close_window(window: MainWindow) -> None:
     """Close as the user would; discard unsaved prompt edits if the window asks."""
     with answering(click(QMessageBox.StandardButton.Discard), required=False):
         window.close()
+
+
+def open_chat(qtbot, window: MainWindow, chat_id: str) -> None:  # noqa: ANN001
+    """Click the chat in the sidebar, as the user would, and wait for it to load."""
+    view = window.sidebar.list
+    rect = view.visualRect(window.session.chats.index(window.session.chats.row_of(chat_id)))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    wait_idle(qtbot, window)
+
+
+def put_another_window_in_front(qtbot) -> QWidget:  # noqa: ANN001
+    """Another window of the app, active: the main window is in the background."""
+    other = QWidget()
+    qtbot.addWidget(other)
+    other.show()
+    with qtbot.waitActive(other):
+        other.activateWindow()
+    return other

@@ -1,4 +1,5 @@
-"""`python -m desktop` starts, runs local mode, and stops its server cleanly on SIGINT."""
+"""`python -m desktop` starts, runs local mode, and stops its server cleanly on SIGINT;
+`chatapp-desktop --help` and `--version` print and exit without a GUI."""
 
 from __future__ import annotations
 
@@ -9,9 +10,29 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 
+from desktop import __version__
+
 ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = Path(sys.executable).parent / "chatapp-desktop"  # the console script pip installed
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [("--version", f"chatapp-desktop {__version__}"), ("--help", "usage: chatapp-desktop")],
+)
+def test_help_and_version_print_and_exit_without_a_gui(option: str, expected: str) -> None:
+    no_display = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    # With no display, a Qt GUI would abort: only an exit before Qt starts can pass.
+    env = {**no_display, "QT_QPA_PLATFORM": "xcb", "PYTHONPATH": str(ROOT)}
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "desktop"]
+    result = subprocess.run(
+        [*command, option], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
 
 
 def _wait_for_line(path: Path, text: str, process: subprocess.Popen[bytes]) -> None:

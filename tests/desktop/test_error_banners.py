@@ -55,7 +55,7 @@ def test_a_rejected_key_leads_to_settings_where_the_connection_is_fixed(
 ) -> None:
     settings.set_connection(Connection("remote", live_server.url, "ck_" + "w" * 40))
     window = open_window(settings)
-    assert "did not accept the API key" in window.banner.label.text()
+    assert "Unknown or revoked API key" in window.banner.label.text()
     assert window.banner.settings_button.isVisible()
     qtbot.mouseClick(window.banner.settings_button, Qt.MouseButton.LeftButton)
     dialog = window.settings_dialog

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import keyring
 import pytest
 import requests
-from keyring.backend import KeyringBackend
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QDialog
 
@@ -16,6 +14,7 @@ from desktop.dialogs.connection import ConnectionDialog
 from desktop.main_window import MainWindow
 from desktop.settings import KEYRING_SERVICE, Connection, Settings
 from desktop.workers import WorkerPool
+from tests.desktop.conftest import MemoryKeyring
 from tests.desktop.helpers import WAIT_MS, close_window, wait_idle
 
 
@@ -84,36 +83,8 @@ def test_remote_needs_a_url_and_a_key(qtbot, dialog: ConnectionDialog, settings:
     assert "http://" in dialog.status.text() and settings.connection() is None
 
 
-class _MemoryKeyring(KeyringBackend):
-    """A real keyring backend that keeps secrets in memory: never the user's keyring."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[_MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = _MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
 def test_with_a_keyring_the_key_never_reaches_the_settings_file(
-    memory_keyring: _MemoryKeyring, settings_file: Path, tmp_path: Path
+    memory_keyring: MemoryKeyring, settings_file: Path, tmp_path: Path
 ) -> None:
     settings = Settings(QSettings(str(settings_file), QSettings.Format.IniFormat), True, tmp_path)
     assert settings.set_connection(Connection("remote", "http://chat.test", "ck_secret_value"))

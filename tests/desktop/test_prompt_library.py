@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop.api_client import ApiClient, ApiClientError
 from desktop.dialogs.prompt_library import PromptLibraryDialog
 from desktop.main_window import MainWindow
-from tests.desktop.helpers import WAIT_MS, answering, click, wait_idle
+from tests.desktop.helpers import WAIT_MS, answering, click, focus, wait_idle
 
 Button = QMessageBox.StandardButton
 
@@ -82,6 +82,16 @@ def test_an_edit_is_saved_to_the_server(
     qtbot.mouseClick(library.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not library.is_dirty(), timeout=WAIT_MS)
     assert api.get_prompt("code-assistant").content == "Answer with code only."
+
+
+def test_ctrl_s_saves_in_the_editor(qtbot, library: PromptLibraryDialog, api: ApiClient) -> None:  # noqa: ANN001
+    _click_prompt(qtbot, library, "Research Assistant")
+    focus(qtbot, library.content_edit)
+    library.content_edit.selectAll()
+    qtbot.keyClicks(library.content_edit, "Cite your sources.")
+    qtbot.keyClick(library.content_edit, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not library.is_dirty(), timeout=WAIT_MS)
+    assert api.get_prompt("research-assistant").content == "Cite your sources."
 
 
 def test_activating_a_prompt_marks_it_and_updates_the_picker(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
 from desktop.api_client import ApiClient
 from desktop.main_window import MainWindow
-from desktop.settings import Settings
+from desktop.settings import Connection, Settings
 from desktop.theme import is_dark
 from tests.desktop.helpers import WAIT_MS, close_window, wait_idle
 
@@ -64,3 +66,27 @@ def test_the_settings_dialog_changes_the_theme_at_once(
     assert QGuiApplication.font().pointSize() == 14
     assert make_settings().theme == "light" and make_settings().font_size == 14
     assert "Remote:" in dialog.connection_label.text()
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_the_settings_file_is_private_once_it_holds_a_key(
+    settings: Settings, settings_file: Path
+) -> None:
+    settings.set_connection(Connection("remote", "http://chat.test", "ck_" + "s" * 40))
+    assert "ck_" + "s" * 40 in settings_file.read_text()  # no keyring in tests
+    assert _mode(settings_file) == 0o600
+    settings.font_size = 15
+    settings.sync()  # Qt writes a new file: it keeps the mode
+    assert _mode(settings_file) == 0o600
+
+
+def test_a_key_file_an_older_version_left_readable_is_made_private(
+    make_settings: Callable[[], Settings], settings_file: Path
+) -> None:
+    make_settings().set_connection(Connection("local"))
+    settings_file.chmod(0o644)
+    make_settings()
+    assert _mode(settings_file) == 0o600
