@@ -33,6 +33,7 @@ class Worker(QRunnable):
         self.name = name or getattr(job, "__name__", "worker")
         self._job = job
         self._cancelled = threading.Event()
+        self._ended = threading.Event()
         self._cancel_hooks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
 
@@ -74,7 +75,16 @@ class Worker(QRunnable):
             if not self.cancelled:
                 self.signals.done.emit(result)
         finally:
+            self._ended.set()
             self.signals.finished.emit()
+
+    def when_ended(self, callback: Callable[[], None]) -> None:
+        """Call `callback` on the GUI thread once the job has ended, even if it already has
+        (then `finished` was sent before this connection, and would never reach it). It may
+        be called twice when the job ends just now: use it for what can be done again."""
+        self.signals.finished.connect(callback)
+        if self._ended.is_set():
+            callback()
 
 
 class WorkerPool(QObject):

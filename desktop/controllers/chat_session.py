@@ -252,4 +252,4 @@ class ChatSessionController(QObject):
         self.messages.finish_last("cancelled")
         self.busy_changed.emit(False)
         # By the time the worker ends, the server has the partial reply; list it.
-        worker.signals.finished.connect(lambda: self.load_chats())
+        worker.when_ended(self.load_chats)

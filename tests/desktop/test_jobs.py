@@ -107,3 +107,12 @@ def test_on_start_sees_the_worker_before_it_runs_and_hears_a_failure_before_the_
     qtbot.waitUntil(lambda: len(failures) == 1, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: jobs.pool.active_count == 0, timeout=WAIT_MS)
     assert heard == ["started", "ran", "session", "banner"]
+
+
+def test_when_ended_calls_back_even_for_a_worker_that_already_ended(qtbot) -> None:  # noqa: ANN001
+    pool = WorkerPool()
+    worker = pool.start(lambda worker: None)
+    qtbot.waitUntil(worker._ended.is_set, timeout=WAIT_MS)  # ended; its `finished` already sent
+    calls: list[str] = []
+    worker.when_ended(lambda: calls.append("ended"))
+    assert calls == ["ended"]
