@@ -141,11 +141,14 @@ def _make_probes() -> dict[str, Probe]:
 
 def statuses() -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The database's status and each provider's, all checked at once within one wait."""
-    probes = {"": _database_probe(), **_made_once(PROBES_KEY, _make_probes)}
-    pending = {name: probe.begin() for name, probe in probes.items()}
+    database, providers = _database_probe(), _made_once(PROBES_KEY, _make_probes)
+    database_check = database.begin()  # every check starts before any is waited on
+    provider_checks = {name: probe.begin() for name, probe in providers.items()}
     deadline = time.monotonic() + PROBE_WAIT_SECONDS
-    answers = {name: probes[name].finish(future, deadline) for name, future in pending.items()}
-    return answers.pop(""), answers
+    answers = {
+        name: providers[name].finish(check, deadline) for name, check in provider_checks.items()
+    }
+    return database.finish(database_check, deadline), answers
 
 
 @dataclass(frozen=True)
