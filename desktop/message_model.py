@@ -110,6 +110,7 @@ class MessageModel(QAbstractListModel):
             return
         last = self._messages[-1]
         last.finish_reason, last.streaming = finish_reason, False
+        last.timestamp = last.timestamp or now()  # stored as it ended; shown before a reload
         if rendered is not None and rendered[0] == last.content:
             last.html = rendered[1]
         self._changed(len(self._messages) - 1)

@@ -50,6 +50,7 @@ def test_message_model_passes_the_model_tester_while_streaming(qtmodeltester) ->
     qtmodeltester.check(model)
     assert model.message(2).content == "partial"
     assert model.message(2).finish_reason == "cancelled" and not model.message(2).streaming
+    assert model.message(2).timestamp  # a reply has its time once it ends, as stored ones do
     assert "<strong>hello</strong>" in model.message(1).rendered()
     model.remove_last(2)
     assert model.rowCount() == 1
