@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from chatapp import create_app, database
+from chatapp.auth import public
 from chatapp.extensions import db
 from chatapp.services.users import ensure_admin
 from tests.conftest import ADMIN_KEY, bearer
@@ -90,3 +92,24 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
     assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
     assert len(pings) >= 1
+
+
+def test_a_transaction_that_can_t_end_still_leaves_the_answer_alone(proxied_app):
+    """A request whose transaction is open when the database goes away: ending it (the
+    teardown's rollback) fails, after the answer is decided. It is logged, not raised, and
+    the next request gets a fresh connection."""
+    app, proxy = proxied_app
+
+    @public
+    def reads_then_loses_the_database() -> dict:
+        db.session.execute(text("SELECT 1"))  # a POST: this opens the request's transaction
+        proxy.cut()
+        return {"success": True}
+
+    app.add_url_rule("/test/reads-then-loses", view_func=reads_then_loses_the_database,
+                     methods=["POST"])  # fmt: skip
+    client = app.test_client()
+    response = client.post("/test/reads-then-loses", json={"any": "body"})
+    assert response.status_code == 200 and response.get_json() == {"success": True}
+    proxy.restore()
+    assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200

@@ -108,10 +108,11 @@ def test_health_answers_while_requests_hang_on_a_frozen_database(cluster, fake_o
 def test_a_database_gone_mid_request_gets_json_never_a_bare_500(
     empty_postgres_url, fake_ollama, tmp_path, provider, status
 ):
-    """The request's transaction (opened by its authentication) is open while the provider
-    answers a /v1 completion; the database goes away meanwhile, so ending that transaction
-    fails once the answer is decided: in the teardown after a success, in the error handler
-    after a failure. (A GET reads outside any transaction, so it has none to end.)"""
+    """The database goes away while the provider answers a /v1 completion: the answer, a
+    success or the provider's timeout, is still JSON from the app, never gunicorn's bare 500.
+    (No request holds a transaction across a provider call any more: a GET reads outside one
+    and the gateway ends its own first. The failed rollback itself is reproduced in process by
+    tests/api/test_database_down.py.)"""
     url = make_url(empty_postgres_url)
     with TcpProxy(url.host, url.port) as proxy:
         proxied = url.set(port=proxy.port).render_as_string(hide_password=False)
