@@ -22,7 +22,9 @@ bp = Blueprint("usage", __name__)
 
 
 @bp.get("/me/usage")
-@api_spec.validate(query=UsageQuery, resp=documented(200, MeUsageResponse, 422), tags=["usage"])
+@api_spec.validate(
+    query=UsageQuery, resp=documented(200, MeUsageResponse, 400, 422), tags=["usage"]
+)
 def my_usage(query: UsageQuery) -> MeUsageResponse:
     start, end = query.period(usage.today())
     rows = usage.days_of(current_user().id, start, end)
@@ -37,7 +39,9 @@ def my_usage(query: UsageQuery) -> MeUsageResponse:
 @bp.get("/usage")
 @admin_required
 @api_spec.validate(
-    query=AdminUsageQuery, resp=documented(200, UsersUsageResponse, 403, 404, 422), tags=["usage"]
+    query=AdminUsageQuery,
+    resp=documented(200, UsersUsageResponse, 400, 403, 404, 422),
+    tags=["usage"],
 )
 def users_usage(query: AdminUsageQuery) -> UsersUsageResponse:
     start, end = query.period(usage.today())

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from chatapp.errors import BadRequest
 from chatapp.schemas.users import Username
 
 DEFAULT_DAYS = 30  # without `from`: the last 30 days, today (UTC) included
 MAX_DAYS = 3660  # a period longer than about ten years is a typo
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    # Only YYYY-MM-DD: pydantic would also take a number of seconds since 1970 ("0").
+    if isinstance(value, str) and not _ISO_DAY.match(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class UsageQuery(BaseModel):
@@ -18,20 +31,18 @@ class UsageQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    from_: date | None = Field(None, alias="from", description="YYYY-MM-DD; default: to - 29 days")
-    to: date | None = Field(None, description="YYYY-MM-DD; default: today (UTC)")
-
-    @model_validator(mode="after")
-    def _check_period(self) -> UsageQuery:
-        if self.from_ and self.to and self.from_ > self.to:
-            raise ValueError("'from' must not be after 'to'")
-        if self.from_ and self.to and (self.to - self.from_).days >= MAX_DAYS:
-            raise ValueError(f"a period is at most {MAX_DAYS} days")
-        return self
+    from_: Day | None = Field(None, alias="from", description="YYYY-MM-DD; default: to - 29 days")
+    to: Day | None = Field(None, description="YYYY-MM-DD; default: today (UTC)")
 
     def period(self, today: date) -> tuple[date, date]:
+        """The first and last day; 400 when they are out of order or too far apart."""
         end = self.to or today
-        return self.from_ or end - timedelta(days=DEFAULT_DAYS - 1), end
+        start = self.from_ or end - timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            raise BadRequest(f"'from' ({start}) is after 'to' ({end})")
+        if (end - start).days >= MAX_DAYS:
+            raise BadRequest(f"A period is at most {MAX_DAYS} days; ask for a shorter one")
+        return start, end
 
 
 class AdminUsageQuery(UsageQuery):
