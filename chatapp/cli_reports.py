@@ -20,11 +20,10 @@ def _counts(row: usage.UsageRow) -> list[str]:
 
 def usage_rows(query: UsageQuery, username: str | None) -> list[list[str]]:
     """Every user's totals over the period; with `username`, that user's days and models."""
-    start, end = query.period(usage.today())
     if username is None:
-        listed = usage.per_user(start, end)
+        listed = usage.users_report(query.from_, query.to, None).users
         return [TOTALS_HEADER, *([u.username, *_counts(u.totals)] for u in listed)]
-    days = usage.days_of(users.get_user(username).id, start, end)
+    days = usage.user_report(users.get_user(username).id, query.from_, query.to).rows
     return [DAYS_HEADER, *([str(d.date), str(d.model), *_counts(d)] for d in days)]
 
 

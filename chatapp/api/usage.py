@@ -7,15 +7,7 @@ from flask import Blueprint
 from chatapp.admin_check import admin_required
 from chatapp.auth import current_user
 from chatapp.openapi import api_spec, documented
-from chatapp.schemas.usage import (
-    AdminUsageQuery,
-    MeUsageResponse,
-    UsageDay,
-    UsageQuery,
-    UsageTotals,
-    UsersUsageResponse,
-    UserUsage,
-)
+from chatapp.schemas.usage import AdminUsageQuery, MeUsageResponse, UsageQuery, UsersUsageResponse
 from chatapp.services import usage
 
 bp = Blueprint("usage", __name__)
@@ -26,14 +18,7 @@ bp = Blueprint("usage", __name__)
     query=UsageQuery, resp=documented(200, MeUsageResponse, 400, 422), tags=["usage"]
 )
 def my_usage(query: UsageQuery) -> MeUsageResponse:
-    start, end = query.period(usage.today())
-    rows = usage.days_of(current_user().id, start, end)
-    return MeUsageResponse(
-        from_=start,
-        to=end,
-        totals=UsageTotals.model_validate(usage.total_of(rows)),
-        days=[UsageDay.model_validate(row) for row in rows],
-    )
+    return MeUsageResponse.of(usage.user_report(current_user().id, query.from_, query.to))
 
 
 @bp.get("/usage")
@@ -44,11 +29,4 @@ def my_usage(query: UsageQuery) -> MeUsageResponse:
     tags=["usage"],
 )
 def users_usage(query: AdminUsageQuery) -> UsersUsageResponse:
-    start, end = query.period(usage.today())
-    listed = usage.per_user(start, end, query.user)
-    return UsersUsageResponse(
-        from_=start,
-        to=end,
-        totals=UsageTotals.model_validate(usage.total_of([user.totals for user in listed])),
-        users=[UserUsage(username=u.username, **vars(u.totals)) for u in listed],
-    )
+    return UsersUsageResponse.of(usage.users_report(query.from_, query.to, query.user))

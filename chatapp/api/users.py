@@ -127,7 +127,7 @@ def delete_user(username: str) -> MessageResponse:
 @admin_required
 @api_spec.validate(resp=documented(200, KeysResponse, 403, 404), tags=["keys"])
 def list_user_keys(username: str) -> KeysResponse:
-    records = keys.list_keys(users.get_user(username))
+    records = users.keys_of(username)
     return KeysResponse(keys=[KeyOut.model_validate(record) for record in records])
 
 
@@ -135,5 +135,5 @@ def list_user_keys(username: str) -> KeysResponse:
 @admin_required
 @api_spec.validate(resp=documented(200, KeyResponse, 403, 404), tags=["keys"])
 def revoke_user_key(username: str, prefix: str) -> KeyResponse:
-    record = keys.revoke_key(prefix, users.get_user(username), actor=current_user().username)
+    record = users.revoke_key_of(current_user(), username, prefix)
     return KeyResponse(key=KeyOut.model_validate(record))

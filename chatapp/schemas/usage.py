@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from chatapp.errors import BadRequest
 from chatapp.schemas.users import Username
 
-DEFAULT_DAYS = 30  # without `from`: the last 30 days, today (UTC) included
-MAX_DAYS = 3660  # a period longer than about ten years is a typo
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -27,26 +24,32 @@ Day = Annotated[date, BeforeValidator(_iso_day)]
 
 
 class UsageQuery(BaseModel):
-    """A period of UTC days, both ends included."""
+    """A period of UTC days, both ends included; `from` after `to` is a 400."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     from_: Day | None = Field(None, alias="from", description="YYYY-MM-DD; default: to - 29 days")
     to: Day | None = Field(None, description="YYYY-MM-DD; default: today (UTC)")
 
-    def period(self, today: date) -> tuple[date, date]:
-        """The first and last day; 400 when they are out of order or too far apart."""
-        end = self.to or today
-        start = self.from_ or end - timedelta(days=DEFAULT_DAYS - 1)
-        if start > end:
-            raise BadRequest(f"'from' ({start}) is after 'to' ({end})")
-        if (end - start).days >= MAX_DAYS:
-            raise BadRequest(f"A period is at most {MAX_DAYS} days; ask for a shorter one")
-        return start, end
-
 
 class AdminUsageQuery(UsageQuery):
     user: Username | None = Field(None, description="One user's totals only")
+
+
+class Report(Protocol):
+    """What the usage service reports (services/usage.py's Report and UsersReport)."""
+
+    start: date
+    end: date
+    totals: Any
+
+
+class DaysReport(Report, Protocol):
+    rows: list[Any]
+
+
+class UsersReport(Report, Protocol):
+    users: list[Any]
 
 
 class UsageTotals(BaseModel):
@@ -80,6 +83,15 @@ class PeriodUsage(BaseModel):
 class MeUsageResponse(PeriodUsage):
     days: list[UsageDay]
 
+    @classmethod
+    def of(cls, report: DaysReport) -> MeUsageResponse:
+        return cls(
+            from_=report.start,
+            to=report.end,
+            totals=UsageTotals.model_validate(report.totals),
+            days=[UsageDay.model_validate(row) for row in report.rows],
+        )
+
 
 class UserUsage(UsageTotals):
     """A user's totals over the period."""
@@ -90,3 +102,9 @@ class UserUsage(UsageTotals):
 
 class UsersUsageResponse(PeriodUsage):
     users: list[UserUsage]
+
+    @classmethod
+    def of(cls, report: UsersReport) -> UsersUsageResponse:
+        users = [UserUsage(username=u.username, **vars(u.totals)) for u in report.users]
+        totals = UsageTotals.model_validate(report.totals)
+        return cls(from_=report.start, to=report.end, totals=totals, users=users)

@@ -127,7 +127,9 @@ class TokenQuotaUsage(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     limit: int | None = Field(description="Tokens per period; null: unlimited")
-    used: int = Field(description="Tokens used in the current period")
+    used: int | None = Field(
+        description="Tokens used in the period; null when the user has no quota at all"
+    )
     remaining: int | None = Field(description="Tokens left; null: unlimited")
     resets_at: datetime = Field(description="When the period ends (UTC midnight, or month start)")
 

@@ -104,19 +104,22 @@ def check(account: Account) -> None:
 
 @dataclass(frozen=True)
 class QuotaStatus:
-    """A quota and what is left of it; `limit` and `remaining` None when there is none."""
+    """A quota and what is left of it; all None but `resets_at` for a user without quotas."""
 
     limit: int | None
-    used: int
+    used: int | None
     remaining: int | None
     resets_at: datetime
 
 
 def report(user: User) -> dict[str, QuotaStatus]:
-    """Each period's quota, the tokens used in it and what is left, for GET /me."""
+    """Each period's quota, the tokens used in it and what is left, for GET /me.
+
+    A user without quotas costs no statement: GET /me/usage has their usage.
+    """
     account = account_of(user)
     day = utcnow().date()
-    spent = used(user.id, day)
+    spent = used(user.id, day) if account.limited else {period: None for period in PERIODS}
     return {
         period: QuotaStatus(
             limit=account.quota(period),
@@ -128,5 +131,5 @@ def report(user: User) -> dict[str, QuotaStatus]:
     }
 
 
-def _left(quota: int | None, spent: int) -> int | None:
-    return None if quota is None else max(0, quota - spent)
+def _left(quota: int | None, spent: int | None) -> int | None:
+    return None if quota is None or spent is None else max(0, quota - spent)

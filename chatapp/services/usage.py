@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from chatapp.db_types import utcnow
-from chatapp.errors import UserNotFound
+from chatapp.errors import BadRequest, UserNotFound
 from chatapp.extensions import db
 from chatapp.models import UsageDaily, User
 from chatapp.providers.providers_file import Price
@@ -27,6 +27,8 @@ from chatapp.providers.providers_file import Price
 log = logging.getLogger(__name__)
 
 ACCOUNTING = "USAGE_ACCOUNTING"  # an app override, not a setting: bench/ turns it off with False
+DEFAULT_DAYS = 30  # a report without `from`: the last 30 days, today (UTC) included
+MAX_DAYS = 3660  # a period longer than about ten years is a typo
 TABLE = UsageDaily.__table__
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 COUNTERS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cost")
@@ -152,3 +154,46 @@ def per_user(start: date, end: date, username: str | None = None) -> list[UserTo
     if username is not None and not rows:
         raise UserNotFound(username)
     return [UserTotals(row.username, UsageRow(None, None, *row[1:])) for row in rows]
+
+
+@dataclass(frozen=True)
+class Report:
+    """Usage over a period of UTC days (both ends included): its rows and their totals."""
+
+    start: date
+    end: date
+    rows: list[UsageRow]
+    totals: UsageRow
+
+
+@dataclass(frozen=True)
+class UsersReport:
+    start: date
+    end: date
+    users: list[UserTotals]
+    totals: UsageRow
+
+
+def period(start: date | None, end: date | None) -> tuple[date, date]:
+    """The days asked for, the defaults filled in; 400 when out of order or too far apart."""
+    end = end or today()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise BadRequest(f"'from' ({start}) is after 'to' ({end})")
+    if (end - start).days >= MAX_DAYS:
+        raise BadRequest(f"A period is at most {MAX_DAYS} days; ask for a shorter one")
+    return start, end
+
+
+def user_report(user_id: int, start: date | None, end: date | None) -> Report:
+    """A user's usage by day and model (GET /me/usage)."""
+    first, last = period(start, end)
+    rows = days_of(user_id, first, last)
+    return Report(first, last, rows, total_of(rows))
+
+
+def users_report(start: date | None, end: date | None, username: str | None) -> UsersReport:
+    """Every user's totals, or one user's (GET /usage)."""
+    first, last = period(start, end)
+    listed = per_user(first, last, username)
+    return UsersReport(first, last, listed, total_of([user.totals for user in listed]))

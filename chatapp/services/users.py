@@ -106,6 +106,16 @@ def delete_user(actor: User | None, username: str) -> None:
     db.session.commit()
 
 
+def keys_of(username: str) -> list[ApiKey]:
+    """The user's keys, revoked ones too (admins: GET /users/<name>/keys)."""
+    return keys.list_keys(get_user(username))
+
+
+def revoke_key_of(actor: User, username: str, prefix: str) -> ApiKey:
+    """Revoke one of the user's keys by its prefix; 404 if it is not theirs."""
+    return keys.revoke_key(prefix, get_user(username), actor=actor.username)
+
+
 def _actor_name(actor: User | None) -> str:
     return audit.CLI_ACTOR if actor is None else actor.username
 

@@ -109,3 +109,23 @@ def test_a_bad_quota_is_422_and_changes_nothing(client, admin, make_user, value)
     assert response.status_code == 422
     listed = client.get("/users", headers=admin.headers).get_json()["users"]
     assert next(u for u in listed if u["username"] == "bob")["token_quota_per_day"] is None
+
+
+def test_me_without_quotas_reads_no_usage(client, make_user):
+    bob = make_user("bob")
+    chatkit.send(client, bob, "hi")
+    quotas = client.get("/me", headers=bob.headers).get_json()["token_quotas"]
+    assert {period: (q["limit"], q["used"], q["remaining"]) for period, q in quotas.items()} == {
+        "day": (None, None, None),
+        "month": (None, None, None),
+    }
+
+
+def test_one_quota_shows_the_tokens_used_in_both_periods(client, admin, make_user):
+    bob = make_user("bob")
+    set_quota(client, admin, "bob", token_quota_per_month=1000)
+    usage = chatkit.send(client, bob, "hi")["usage"]
+    used = usage["prompt_tokens"] + usage["completion_tokens"]
+    quotas = client.get("/me", headers=bob.headers).get_json()["token_quotas"]
+    assert (quotas["day"]["limit"], quotas["day"]["used"]) == (None, used)
+    assert (quotas["month"]["used"], quotas["month"]["remaining"]) == (used, 1000 - used)
