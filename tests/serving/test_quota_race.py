@@ -27,7 +27,10 @@ def test_racing_calls_are_counted_exactly_and_stop_at_the_quota(
     empty_postgres_url, fake_ollama, tmp_path
 ):
     fake_ollama.answer_delay = 0.2  # calls overlap, so both workers check before either counts
-    env = served_env(empty_postgres_url, fake_ollama.url, CHAT_RATE_LIMIT="1000/minute")
+    temp = tmp_path / "tmp"  # chatapp serve's metrics directory tells which workers served
+    temp.mkdir()
+    settings = {"CHAT_RATE_LIMIT": "1000/minute", "TMPDIR": str(temp)}
+    env = served_env(empty_postgres_url, fake_ollama.url, **settings)
     with chatapp_server(env, tmp_path, workers=2, worker_class="gthread") as url:
         key = create_user(env, tmp_path, "bob")
         patch = {"token_quota_per_day": QUOTA}
@@ -36,6 +39,9 @@ def test_racing_calls_are_counted_exactly_and_stop_at_the_quota(
         with ThreadPoolExecutor(AT_ONCE) as pool:
             answers = list(pool.map(lambda _: call(url, key), range(CALLS)))
         after = call(url, key)
+        (metrics,) = temp.glob("chatapp-metrics-*")
+        # A worker writes its counter file when it answers its first request.
+        assert len(list(metrics.glob("counter_*.db"))) == 2, "both workers must have served"
     served = [a.json()["usage"] for a in answers if a.status_code == 200]
     refused = [a for a in answers if a.status_code == 429]
     assert len(served) + len(refused) == CALLS
