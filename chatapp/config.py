@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     MAX_STREAMS_PER_USER: CountOrOff = 8
     HEALTH_CACHE_SECONDS: SecondsOrOff = 5.0
     CORS_ORIGINS: str = ""  # origins allowed cross-origin, separated by commas or spaces
+    # Tokens (prompt and completion) per user per UTC day and month; unset: unlimited.
+    TOKEN_QUOTA_PER_DAY: Count | None = None
+    TOKEN_QUOTA_PER_MONTH: Count | None = None
+    METRICS_TOKEN: str | None = None  # GET /metrics takes this bearer token; unset: an admin key
+    # The gunicorn workers' shared metrics (prometheus_client's variable): `chatapp serve` sets
+    # it to a fresh directory per start; unset, /metrics shows this process's own.
+    PROMETHEUS_MULTIPROC_DIR: str | None = None
 
 
 class ConfigError(ValueError):
