@@ -1,0 +1,44 @@
+"""The user's own usage: loads the report and the quotas that apply, off the GUI thread."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Signal
+
+from desktop.api_client import ApiClient
+from desktop.api_types import Me, UsageReport
+from desktop.errors import describe_error
+from desktop.jobs import ApiJobs
+from desktop.usage_data import last_days
+from desktop.workers import Worker
+
+
+@dataclass(frozen=True)
+class UsageSnapshot:
+    """What the Usage view shows: the report, and the user (for the quota line)."""
+
+    report: UsageReport
+    me: Me
+
+
+class UsageController(QObject):
+    """Answers the Usage view with `loaded(UsageSnapshot)` or `failed(message)`."""
+
+    loaded = Signal(object)  # UsageSnapshot
+    failed = Signal(str)
+
+    def __init__(self, jobs: ApiJobs, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+
+    def load(self, days: int) -> None:
+        start, end = last_days(days)
+
+        def job(client: ApiClient, worker: Worker) -> UsageSnapshot:
+            return UsageSnapshot(client.my_usage(start, end), client.me())
+
+        self.jobs.run(job, self.loaded.emit, "Loading usage", latest="usage", on_start=self._watch)
+
+    def _watch(self, worker: Worker) -> None:
+        worker.signals.failed.connect(lambda exc: self.failed.emit(describe_error(exc).message))

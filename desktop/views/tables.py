@@ -1,0 +1,49 @@
+"""Read-only tables filled from rows of text, numbers aligned right: shared by the views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+
+Cell = str | int | float
+_RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+
+
+def read_only_table(headers: Sequence[str], name: str) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.verticalHeader().setVisible(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
+
+
+def fill(table: QTableWidget, rows: Sequence[Sequence[Cell]]) -> None:
+    """Replace the table's rows; the selected row stays selected when it still exists."""
+    selected = table.currentRow()
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, _item(value))
+    if 0 <= selected < len(rows):
+        table.selectRow(selected)
+
+
+def _item(value: Cell) -> QTableWidgetItem:
+    item = QTableWidgetItem(number(value) if not isinstance(value, str) else value)
+    if not isinstance(value, str):
+        item.setTextAlignment(_RIGHT)
+    return item
+
+
+def number(value: int | float) -> str:
+    """Thousands separated; a cost with 4 decimals (small models cost fractions of a cent)."""
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.4f}"
