@@ -120,6 +120,8 @@ class UsersTab(QWidget):
         return dialog
 
     def _save_limits(self, username: str, changes: dict[str, int | None]) -> None:
+        if not changes:
+            return
         self.state_label.setText("Saving…")
         self.update_requested.emit(username, changes)
 

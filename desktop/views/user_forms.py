@@ -77,6 +77,7 @@ class LimitsDialog(QDialog):
     def __init__(self, user: User, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Limits of {user.username}")
+        self.user = user
         self.spins = {name: limit_spin(name, getattr(user, name)) for name in LIMIT_FIELDS}
         form = QFormLayout(self)
         for name, label in LIMIT_FIELDS.items():
@@ -87,5 +88,6 @@ class LimitsDialog(QDialog):
         form.addRow(_buttons(self, "Save"))
 
     def changes(self) -> dict[str, int | None]:
-        """Every limit, as `PATCH /users/<name>` takes it: null for the default."""
-        return {name: spin_value(spin) for name, spin in self.spins.items()}
+        """The limits changed, as `PATCH /users/<name>` takes them: null for the default."""
+        values = {name: spin_value(spin) for name, spin in self.spins.items()}
+        return {name: v for name, v in values.items() if v != getattr(self.user, name)}

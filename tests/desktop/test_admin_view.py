@@ -1,0 +1,232 @@
+"""The Admin view, driven through its widgets against a real in-process server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QTableWidget, QWidget
+
+from desktop.api_client import ApiClient
+from desktop.main_window import MainWindow
+from desktop.settings import Connection, Settings
+from desktop.views.admin import AdminView
+from tests.desktop.helpers import WAIT_MS, answering, click, wait_idle
+
+Button = QMessageBox.StandardButton
+
+
+@pytest.fixture
+def api(live_server, admin_key: str) -> Iterator[ApiClient]:  # noqa: ANN001
+    client = ApiClient(live_server.url, admin_key)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def admin_view(qtbot, window: MainWindow) -> AdminView:  # noqa: ANN001
+    """Opened as the user would: by its shortcut, once /me has said "admin"."""
+    assert window.menu.admin.isVisible()
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_A,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    view = window.admin_view
+    assert view is not None and view.isVisible()
+    wait_idle(qtbot, window)
+    return view
+
+
+def texts(table: QTableWidget) -> list[list[str]]:
+    return [
+        [table.item(r, c).text() if table.item(r, c) else "" for c in range(table.columnCount())]
+        for r in range(table.rowCount())
+    ]
+
+
+def column(table: QTableWidget, index: int = 0) -> list[str]:
+    return [row[index] for row in texts(table)]
+
+
+def _create_user(qtbot, view: AdminView, username: str) -> None:  # noqa: ANN001
+    dialog = view.users.ask_new_user()
+    qtbot.keyClicks(dialog.username_edit, username)
+    dialog.accept()
+
+
+def _select_user(qtbot, view: AdminView, username: str) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: username in column(view.users.table), timeout=WAIT_MS)
+    view.users.select(username)
+
+
+def test_a_non_admin_gets_no_admin_view(
+    qtbot,  # noqa: ANN001
+    open_window: Callable[[Settings], MainWindow],
+    settings: Settings,
+    live_server,  # noqa: ANN001
+    make_user,  # noqa: ANN001
+) -> None:
+    sam = make_user("sam")
+    settings.set_connection(Connection("remote", live_server.url, sam.key))
+    window = open_window(settings)
+    assert window.menu.usage.isVisible()
+    assert not window.menu.admin.isVisible()
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_A,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.open_admin() is None and window.admin_view is None
+
+
+def test_the_users_tab_lists_the_users(admin_view: AdminView, make_user) -> None:  # noqa: ANN001
+    assert column(admin_view.users.table) == ["admin"]
+    assert texts(admin_view.users.table)[0][1:6] == [
+        "admin",
+        "active",
+        "default",
+        "default",
+        "default",
+    ]
+
+
+def test_a_new_users_key_is_shown_once_and_copy_puts_it_on_the_clipboard(
+    qtbot,  # noqa: ANN001
+    window: MainWindow,
+    admin_view: AdminView,
+    live_server,  # noqa: ANN001
+) -> None:
+    _create_user(qtbot, admin_view, "carol")
+    qtbot.waitUntil(lambda: admin_view.users.key_dialog is not None, timeout=WAIT_MS)
+    dialog = admin_view.users.key_dialog
+    assert dialog is not None and dialog.isVisible()
+    assert "you won't see it again" in dialog.warning.text()
+    key = dialog.key_edit.text()
+    assert key.startswith("ck_") and dialog.key_edit.isReadOnly()
+    qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
+    assert QGuiApplication.clipboard().text() == key
+    assert dialog.copy_button.text() == "Copied ✓"
+    assert ApiClient(live_server.url, key).me().username == "carol"
+    qtbot.waitUntil(lambda: "carol" in column(admin_view.users.table), timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+
+
+def test_deactivating_and_reactivating_a_user_reaches_the_server(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    api: ApiClient,
+    make_user,  # noqa: ANN001
+) -> None:
+    make_user("dave")
+    qtbot.mouseClick(admin_view.users.refresh_button, Qt.MouseButton.LeftButton)
+    _select_user(qtbot, admin_view, "dave")
+    button = admin_view.users.active_button
+    assert button.text() == "Deactivate"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "deactivated" in texts(admin_view.users.table)[1], timeout=WAIT_MS)
+    assert {u.username: u.is_active for u in api.list_users()}["dave"] is False
+    assert button.text() == "Reactivate"
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "active" in texts(admin_view.users.table)[1], timeout=WAIT_MS)
+    assert {u.username: u.is_active for u in api.list_users()}["dave"] is True
+    wait_idle(qtbot, window)
+
+
+def test_the_rate_limit_is_set_and_put_back_to_the_default(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    api: ApiClient,
+    make_user,  # noqa: ANN001
+) -> None:
+    make_user("erin")
+    qtbot.mouseClick(admin_view.users.refresh_button, Qt.MouseButton.LeftButton)
+    _select_user(qtbot, admin_view, "erin")
+    dialog = admin_view.users.ask_limits()
+    assert dialog is not None and dialog.spins["rate_limit_per_hour"].text() == "Default"
+    dialog.spins["rate_limit_per_hour"].setValue(500)
+    dialog.accept()
+    qtbot.waitUntil(lambda: texts(admin_view.users.table)[1][3] == "500", timeout=WAIT_MS)
+    assert {u.username: u.rate_limit_per_hour for u in api.list_users()}["erin"] == 500
+    admin_view.users.select("erin")
+    dialog = admin_view.users.ask_limits()
+    assert dialog is not None
+    dialog.spins["rate_limit_per_hour"].setValue(0)  # shown as "Default": sent as null
+    dialog.accept()
+    qtbot.waitUntil(lambda: texts(admin_view.users.table)[1][3] == "default", timeout=WAIT_MS)
+    assert {u.username: u.rate_limit_per_hour for u in api.list_users()}["erin"] is None
+    wait_idle(qtbot, window)
+
+
+def _name_the_key(name: str) -> Callable[[QWidget], None]:
+    def handle(dialog: QWidget) -> None:
+        assert isinstance(dialog, QInputDialog), dialog
+        dialog.setTextValue(name)
+        dialog.accept()
+
+    return handle
+
+
+def test_a_key_is_created_listed_and_revoked_after_confirmation(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    api: ApiClient,  # noqa: ANN001
+) -> None:
+    admin_view.tabs.setCurrentWidget(admin_view.keys)
+    with answering(_name_the_key("laptop")):
+        qtbot.mouseClick(admin_view.keys.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "laptop" in column(admin_view.keys.table, 1), timeout=WAIT_MS)
+    key_dialog = admin_view.keys.key_dialog
+    assert key_dialog is not None and key_dialog.key_edit.text().startswith("ck_")
+    key_dialog.close()
+    prefix = next(k.prefix for k in api.list_keys() if k.name == "laptop")
+    assert prefix in column(admin_view.keys.table)
+    admin_view.keys.select(prefix)
+    with answering(click(Button.Cancel)):
+        qtbot.mouseClick(admin_view.keys.revoke_button, Qt.MouseButton.LeftButton)
+    assert next(k for k in api.list_keys() if k.prefix == prefix).revoked_at is None
+    with answering(click(Button.Yes)):
+        qtbot.mouseClick(admin_view.keys.revoke_button, Qt.MouseButton.LeftButton)
+    row = column(admin_view.keys.table).index(prefix)
+    qtbot.waitUntil(lambda: texts(admin_view.keys.table)[row][4] != "", timeout=WAIT_MS)
+    assert next(k for k in api.list_keys() if k.prefix == prefix).revoked_at is not None
+    assert not admin_view.keys.revoke_button.isEnabled()
+    wait_idle(qtbot, window)
+
+
+def test_a_duplicate_username_shows_the_servers_reason_and_the_next_try_works(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,  # noqa: ANN001
+) -> None:
+    _create_user(qtbot, admin_view, "admin")
+    label = admin_view.users.state_label
+    qtbot.waitUntil(lambda: "failed" in label.text(), timeout=WAIT_MS)
+    assert "already exists" in label.text()
+    assert admin_view.users.key_dialog is None
+    _create_user(qtbot, admin_view, "frank")
+    qtbot.waitUntil(lambda: "frank" in column(admin_view.users.table), timeout=WAIT_MS)
+    assert admin_view.users.key_dialog is not None
+    wait_idle(qtbot, window)
+
+
+def test_an_admin_demoted_meanwhile_sees_forbidden_in_the_view(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    live_server,
+    make_user,  # noqa: ANN001
+) -> None:
+    boss = make_user("boss", is_admin=True)
+    ApiClient(live_server.url, boss.key).update_user("admin", is_admin=False)
+    qtbot.mouseClick(admin_view.users.refresh_button, Qt.MouseButton.LeftButton)
+    label = admin_view.users.state_label
+    qtbot.waitUntil(lambda: "failed" in label.text(), timeout=WAIT_MS)
+    assert "admin" in label.text().lower()
+    assert column(admin_view.users.table) == ["admin"]  # the last list stays on screen
+    wait_idle(qtbot, window)
