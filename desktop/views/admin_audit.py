@@ -47,7 +47,7 @@ class AuditTab(QWidget):
         self.next_button = QPushButton("Older ▶")
         self.page_label = QLabel()
         self.page_label.setObjectName("auditPage")
-        self.table = read_only_table(COLUMNS, "auditTable")
+        self.table = read_only_table(COLUMNS, "auditTable", stretch=COLUMNS.index("Details"))
         top = QHBoxLayout()
         top.addWidget(QLabel("Action:"))
         top.addWidget(self.action_combo, 1)

@@ -11,7 +11,8 @@ Cell = str | int | float
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-def read_only_table(headers: Sequence[str], name: str) -> QTableWidget:
+def read_only_table(headers: Sequence[str], name: str, stretch: int = 0) -> QTableWidget:
+    """Rows selected whole; column `stretch` takes the room left, the others fit their text."""
     table = QTableWidget(0, len(headers))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(list(headers))
@@ -22,7 +23,7 @@ def read_only_table(headers: Sequence[str], name: str) -> QTableWidget:
     table.verticalHeader().setVisible(False)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return table
 
 

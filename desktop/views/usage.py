@@ -65,8 +65,8 @@ class UsageView(QDialog):
         layout.addLayout(top)
         layout.addWidget(self.totals_label)
         layout.addWidget(self.quota_label)
-        layout.addWidget(self.chart, 3)
-        layout.addWidget(self.table, 2)
+        layout.addWidget(self.chart, 2)
+        layout.addWidget(self.table, 1)
 
     def _connect_signals(self) -> None:
         self.range_combo.currentIndexChanged.connect(lambda _: self.reload())

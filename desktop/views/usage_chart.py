@@ -42,6 +42,8 @@ class UsageChart(QChartView):
         chart.addSeries(self.bars)
         x_axis = QBarCategoryAxis()
         x_axis.append(_labels(days))
+        x_axis.setLabelsAngle(-90)  # upright, a label would be elided to one bar's width
+        x_axis.setGridLineVisible(False)
         y_axis = QValueAxis()
         y_axis.setLabelFormat("%d")
         y_axis.setRange(0, _ceiling(max(days.peak, quota or 0)))
@@ -98,7 +100,7 @@ def _bars(days: DailyTokens) -> QStackedBarSeries:
 def _labels(days: DailyTokens) -> list[str]:
     """The date under each bar; with many days, only every few are labelled. Categories
     must differ, so an unlabelled day is that many zero-width spaces."""
-    step = max(1, len(days.dates) // 12)
+    step = max(1, len(days.dates) // 15)
     return [
         d.strftime("%b %d") if n % step == 0 else "\u200b" * n for n, d in enumerate(days.dates)
     ]
