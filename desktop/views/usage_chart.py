@@ -12,7 +12,7 @@ from PySide6.QtCharts import (
     QValueAxis,
 )
 from PySide6.QtCore import QMargins, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QWidget
 
 from desktop.theme import is_dark
@@ -66,7 +66,7 @@ class UsageChart(QChartView):
 
     def follow_theme(self) -> None:
         """Colours from the application palette, so light and dark both read well."""
-        chart, palette = self.chart(), self.palette()
+        chart, palette = self.chart(), QGuiApplication.palette()
         chart.setTheme(
             QChart.ChartTheme.ChartThemeDark if is_dark() else QChart.ChartTheme.ChartThemeLight
         )

@@ -13,7 +13,7 @@ from desktop.api_client import ApiClient
 from desktop.main_window import MainWindow
 from desktop.settings import Connection, Settings
 from desktop.views.admin import AdminView
-from tests.desktop.helpers import WAIT_MS, answering, click, wait_idle
+from tests.desktop.helpers import WAIT_MS, answering, click, close_window, wait_idle
 
 Button = QMessageBox.StandardButton
 
@@ -230,3 +230,23 @@ def test_an_admin_demoted_meanwhile_sees_forbidden_in_the_view(
     assert "admin" in label.text().lower()
     assert column(admin_view.users.table) == ["admin"]  # the last list stays on screen
     wait_idle(qtbot, window)
+
+
+def test_in_local_mode_the_local_user_is_the_admin(
+    qtbot,  # noqa: ANN001
+    themes,  # noqa: ANN001
+    settings: Settings,
+    fake_ollama,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OLLAMA_HOST", fake_ollama.url)
+    settings.set_connection(Connection("local"))
+    window = MainWindow(settings, themes)
+    window.show()
+    window.connection.connect_to(Connection("local", api_key=settings.local_api_key()))
+    qtbot.waitUntil(window.menu.admin.isVisible, timeout=WAIT_MS)
+    view = window.open_admin()
+    assert view is not None
+    qtbot.waitUntil(lambda: column(view.users.table) == ["admin"], timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    close_window(window)
