@@ -18,6 +18,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         errors,
         http_headers,
         logs,
+        metrics,
         openapi,
         ratelimit,
         request_guards,
@@ -34,6 +35,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     llm.init_app(app)
     # The request pipeline: Flask runs these hooks in this order, and each needs the last.
     logs.init_app(app)  # a request ID first, so that every later log line carries one
+    metrics.init_app(app)  # the clock starts before any check that may refuse the request
     http_headers.init_app(app)  # a CORS preflight is answered before any other check
     request_guards.init_app(app)  # a malformed body or path is refused before any key lookup
     auth.init_app(app)  # sets g.user...

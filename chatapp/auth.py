@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Flask, current_app, g, request
 
 from chatapp import ratelimit
-from chatapp.errors import Unauthorized
+from chatapp.errors import Forbidden, Unauthorized
 from chatapp.models import User
 from chatapp.services import keys
 
@@ -42,6 +43,23 @@ def authenticate(header: str | None) -> User:
         raise Unauthorized("This user is deactivated")
     keys.touch(owner)
     return owner.user
+
+
+def authorize_metrics(header: str | None) -> None:
+    """`Bearer $METRICS_TOKEN` when that is set, else an admin's key; 401 or 403 otherwise.
+
+    A scraper holds no user key, so GET /metrics is public to the usual check and asks here;
+    a failure counts toward AUTH_FAILURE_LIMIT as any other.
+    """
+    token = current_app.config["METRICS_TOKEN"]
+    with ratelimit.counting_failures(request.remote_addr):
+        if token is not None:
+            if not hmac.compare_digest(parse_bearer(header).encode(), token.encode()):
+                raise Unauthorized("Wrong token; send 'Authorization: Bearer $METRICS_TOKEN'")
+            return
+        user = authenticate(header)
+    if not user.is_admin:
+        raise Forbidden("Metrics need METRICS_TOKEN or an administrator's key")
 
 
 def current_user() -> User:

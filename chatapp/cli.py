@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import click
@@ -15,7 +16,7 @@ from chatapp.errors import ApiError
 from chatapp.providers import ProvidersFileError
 from chatapp.schemas.users import CreateUser
 from chatapp.serve import WORKER_CLASSES
-from chatapp.services import keys, users
+from chatapp.services import audit, keys, users
 
 
 def _app_or_exit() -> Flask:
@@ -123,7 +124,8 @@ def keys_group() -> None:
 @with_appcontext
 def create_key(username: str, name: str) -> None:
     """Create a key for USERNAME; the key is the last line of output."""
-    new_key = _run(keys.create_key, _run(users.get_user, username), name)
+    user = _run(users.get_user, username)
+    new_key = _run(partial(keys.create_key, actor=audit.CLI_ACTOR), user, name)
     click.echo(f"Created key {new_key.record.prefix} for '{username}' (shown once):")
     click.echo(new_key.clear)
 
@@ -133,7 +135,7 @@ def create_key(username: str, name: str) -> None:
 @with_appcontext
 def revoke_key(prefix: str) -> None:
     """Revoke the key with this display prefix."""
-    record = _run(keys.revoke_key, prefix)
+    record = _run(partial(keys.revoke_key, actor=audit.CLI_ACTOR), prefix)
     click.echo(f"Revoked key {record.prefix}.")
 
 

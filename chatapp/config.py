@@ -119,6 +119,12 @@ class Settings(BaseSettings):
     MAX_STREAMS_PER_USER: CountOrOff = 8
     HEALTH_CACHE_SECONDS: SecondsOrOff = 5.0
     CORS_ORIGINS: str = ""  # origins allowed cross-origin, separated by commas or spaces
+    # Tokens (prompt and completion) per user per UTC day and month; unset: unlimited.
+    TOKEN_QUOTA_PER_DAY: Count | None = None
+    TOKEN_QUOTA_PER_MONTH: Count | None = None
+    METRICS_TOKEN: str | None = None  # GET /metrics takes this bearer token; unset: an admin key
+    # prometheus_client's directory for gunicorn workers; unset: `chatapp serve` makes a fresh one.
+    PROMETHEUS_MULTIPROC_DIR: str | None = None
 
 
 class ConfigError(ValueError):

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from chatapp import providers
 from chatapp.database import release_session
+from chatapp.metrics import RATE_LIMITED
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +115,23 @@ class ValidationFailed(ApiError):
 
 class RateLimited(ApiError):
     status, code, message = 429, "rate_limited", "Rate limit exceeded"
+    limit = "streams"  # the chatapp_rate_limited_total label: which limit refused
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class QuotaExceeded(RateLimited):
+    """The user's token quota for the UTC day or month is spent (SPEC section 16)."""
+
+    code, message = "quota_exceeded", "Token quota exceeded"
+
+    def __init__(self, period: str, quota: int, retry_after: int) -> None:
+        super().__init__(
+            f"Token quota exceeded: {quota} tokens per {period}; retry when the {period} ends",
+            retry_after,
+        )
+        self.limit = f"quota_{period}"
 
 
 class ProviderFailed(ApiError):
@@ -133,6 +148,11 @@ class DatabaseUnavailable(ApiError):
 
 class ProviderTimeout(ApiError):
     status, code, message = 504, "provider_timeout", "The LLM provider timed out"
+
+
+# Flask-Limiter's scopes (ratelimit/limiter.py) as chatapp_rate_limited_total names them; a 429
+# without one is the limit on failed authentications.
+LIMITER_SCOPES = {"global": "requests", "llm": "chat"}
 
 
 # werkzeug's own errors keep their status and get a code of ours.
@@ -157,6 +177,8 @@ def envelope(code: str, message: str, details: list[dict[str, Any]] | None = Non
 
 
 def error_response(error: ApiError) -> Response:
+    if isinstance(error, RateLimited):
+        RATE_LIMITED.labels(error.limit).inc()
     response = jsonify(envelope(error.code, error.message, error.details))
     response.status_code = error.status
     response.headers.update(error.headers)
@@ -217,6 +239,9 @@ def _log(exc: Exception, error: ApiError) -> None:
 
 def _render_http_exception(exc: HTTPException) -> Response:
     status = exc.code or 500
+    if status == 429:
+        scope = getattr(getattr(exc, "limit", None), "scope", None)
+        RATE_LIMITED.labels(LIMITER_SCOPES.get(scope or "", "auth_failures")).inc()
     code = HTTP_CODES.get(status, "bad_request" if status < 500 else "internal_error")
     message = exc.description if status != 413 else "The request body is too large"
     response = jsonify(envelope(code, str(message)))

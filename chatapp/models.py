@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -40,6 +43,9 @@ class User(TimestampMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     is_active: Mapped[bool] = mapped_column(default=True)
     rate_limit_per_hour: Mapped[int | None] = mapped_column(Integer)
+    # Tokens (prompt and completion) per UTC day and month; null: TOKEN_QUOTA_PER_DAY/_MONTH.
+    token_quota_per_day: Mapped[int | None] = mapped_column(BigInteger)
+    token_quota_per_month: Mapped[int | None] = mapped_column(BigInteger)
     active_prompt_id: Mapped[int | None] = mapped_column(
         ForeignKey("system_prompts.id", ondelete="SET NULL", use_alter=True)
     )
@@ -142,3 +148,35 @@ class LegacyImport(db.Model):
     kind: Mapped[str] = mapped_column(String(16))  # "chat", "prompt" or "active_text"
     legacy_id: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsageDaily(db.Model):
+    """LLM calls counted per user, UTC day and model; changed only by one atomic upsert a call."""
+
+    __tablename__ = "usage_daily"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    requests: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[int] = mapped_column(BigInteger, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class AuditEntry(db.Model):
+    """An admin or key action, written in the transaction of the change; never holds a key."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_id", "action", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))  # a username, "cli" or "system"
+    action: Mapped[str] = mapped_column(String(64))  # e.g. "user.created", "key.revoked"
+    target: Mapped[str] = mapped_column(String(200))  # e.g. "user:alice", "key:ck_AbCdEfGh"
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(128))

@@ -118,5 +118,39 @@ CREATE TABLE legacy_imports (
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0004
+
+ALTER TABLE users ADD COLUMN token_quota_per_day BIGINT;
+
+ALTER TABLE users ADD COLUMN token_quota_per_month BIGINT;
+
+CREATE TABLE usage_daily (
+    user_id INTEGER NOT NULL, 
+    day DATE NOT NULL, 
+    model VARCHAR(200) NOT NULL, 
+    requests BIGINT NOT NULL, 
+    errors BIGINT NOT NULL, 
+    prompt_tokens BIGINT NOT NULL, 
+    completion_tokens BIGINT NOT NULL, 
+    cost FLOAT NOT NULL, 
+    CONSTRAINT pk_usage_daily PRIMARY KEY (user_id, day, model), 
+    CONSTRAINT fk_usage_daily_user_id_users FOREIGN KEY(user_id) REFERENCES users (id) ON DELETE CASCADE
+);
+
+CREATE TABLE audit_log (
+    id BIGSERIAL NOT NULL, 
+    created_at TIMESTAMP WITH TIME ZONE NOT NULL, 
+    actor VARCHAR(64) NOT NULL, 
+    action VARCHAR(64) NOT NULL, 
+    target VARCHAR(200) NOT NULL, 
+    details JSON NOT NULL, 
+    request_id VARCHAR(128), 
+    CONSTRAINT pk_audit_log PRIMARY KEY (id)
+);
+
+CREATE INDEX ix_audit_log_action_id ON audit_log (action, id);
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 

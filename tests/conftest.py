@@ -26,7 +26,16 @@ pytest_plugins = ["tests.fakes.fixtures"]
 
 BACKENDS = ("sqlite", "postgresql")
 ADMIN_KEY = keys.generate_clear_key()
-TABLES = ("rate_limits", "messages", "chats", "api_keys", "system_prompts", "users")
+TABLES = (
+    "audit_log",
+    "usage_daily",
+    "rate_limits",
+    "messages",
+    "chats",
+    "api_keys",
+    "system_prompts",
+    "users",
+)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

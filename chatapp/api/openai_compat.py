@@ -14,6 +14,7 @@ from chatapp import ratelimit
 from chatapp.api.llm_models import providers_listed
 from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
 from chatapp.auth import current_user
+from chatapp.models import User
 from chatapp.openapi import api_spec, documented, sse_event
 from chatapp.providers import Reply, ToolCall
 from chatapp.schemas.chat import StreamError
@@ -54,14 +55,15 @@ COMPLETION_EVENT_SCHEMAS = [
 )
 def chat_completions(json: ChatCompletionRequest) -> Any:
     if json.stream:
-        return event_stream(ratelimit.limit_streams(current_user(), lambda: streamed(json)))
-    reply = completions.complete(json.context(), json.model, json.options())
+        user = current_user()
+        return event_stream(ratelimit.limit_streams(user, lambda: streamed(user, json)))
+    reply = completions.complete(current_user(), json.context(), json.model, json.options())
     return completion(reply).model_dump(mode="json")
 
 
-def streamed(body: ChatCompletionRequest) -> Iterator[str]:
+def streamed(user: User, body: ChatCompletionRequest) -> Iterator[str]:
     """The answer as chunks; a failure before the provider's first chunk is raised here."""
-    events = completions.stream(body.context(), body.model, body.options())
+    events = completions.stream(user, body.context(), body.model, body.options())
     return completion_chunks(events, body.include_usage)
 
 

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 from chatapp.providers.base import Provider
 from chatapp.providers.factory import create_provider, make_provider, timeouts_from
-from chatapp.providers.providers_file import ModelEntry, ProviderEntry, load_providers_file
+from chatapp.providers.providers_file import (
+    ModelEntry,
+    Price,
+    ProviderEntry,
+    load_providers_file,
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,11 @@ class Registry:
         """The routes to try, in order, when `route`'s provider can't answer."""
         entry = self._settings.get(route.name)
         return [self.route(name) for name in entry.fallbacks] if entry else []
+
+    def price(self, name: str) -> Price | None:
+        """The providers file's price of the model the API calls `name`, if it gives one."""
+        entry = self._settings.get(name)
+        return entry.price if entry else None
 
     def close(self) -> None:
         for named in self.providers.values():

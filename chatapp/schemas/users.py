@@ -17,6 +17,8 @@ KeyName = Annotated[
     NoNul,
 ]
 RateLimit = Annotated[int, Field(ge=1, le=10_000_000), JsonInt]
+TokenQuota = Annotated[int, Field(ge=1, le=10**15), JsonInt]
+LIMIT_FIELDS = ("rate_limit_per_hour", "token_quota_per_day", "token_quota_per_month")
 
 
 class UserOut(BaseModel):
@@ -26,6 +28,8 @@ class UserOut(BaseModel):
     is_admin: bool
     is_active: bool
     rate_limit_per_hour: int | None
+    token_quota_per_day: int | None = Field(description="Tokens per UTC day; null: the default")
+    token_quota_per_month: int | None = Field(description="Tokens per UTC month; null: the default")
     created_at: datetime
     updated_at: datetime
 
@@ -44,10 +48,12 @@ class CreateUser(StrictModel):
     username: Username
     is_admin: bool = False
     rate_limit_per_hour: RateLimit | None = None
+    token_quota_per_day: TokenQuota | None = None
+    token_quota_per_month: TokenQuota | None = None
 
 
 class UpdateUser(StrictModel):
-    """A partial change; `rate_limit_per_hour: null` goes back to the default."""
+    """A partial change; a limit or quota set to null goes back to the default."""
 
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})
 
@@ -55,11 +61,13 @@ class UpdateUser(StrictModel):
     is_active: bool | SkipJsonSchema[None] = None
     is_admin: bool | SkipJsonSchema[None] = None
     rate_limit_per_hour: RateLimit | None = None
+    token_quota_per_day: TokenQuota | None = None
+    token_quota_per_month: TokenQuota | None = None
 
     @model_validator(mode="after")
     def _check_fields(self) -> UpdateUser:
         if not self.model_fields_set:
-            raise ValueError("send at least one of is_active, is_admin, rate_limit_per_hour")
+            raise ValueError(f"send at least one of is_active, is_admin, {', '.join(LIMIT_FIELDS)}")
         for name in ("is_active", "is_admin"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} must be true or false")
@@ -113,8 +121,20 @@ class RateLimitUsage(BaseModel):
     )
 
 
+class TokenQuotaUsage(BaseModel):
+    """A token quota and what is left of it (prompt and completion tokens together)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    limit: int | None = Field(description="Tokens per period; null: unlimited")
+    used: int = Field(description="Tokens used in the current period")
+    remaining: int | None = Field(description="Tokens left; null: unlimited")
+    resets_at: datetime = Field(description="When the period ends (UTC midnight, or month start)")
+
+
 class MeResponse(BaseModel):
     success: Literal[True] = True
     username: str
     is_admin: bool
     rate_limits: dict[str, RateLimitUsage]
+    token_quotas: dict[Literal["day", "month"], TokenQuotaUsage]

@@ -9,25 +9,32 @@ from flask import current_app
 
 from chatapp.errors import ValidationFailed
 from chatapp.extensions import db
+from chatapp.models import User
 from chatapp.providers import ChatOptions, Message, Reply
-from chatapp.services import llm
+from chatapp.services import llm, quotas
 from chatapp.services.turn_events import Done, Started, TurnEvents
 
 
-def complete(messages: Sequence[Message], model: str | None, options: ChatOptions) -> Reply:
+def complete(
+    user: User, messages: Sequence[Message], model: str | None, options: ChatOptions
+) -> Reply:
     """The provider's whole answer; its model is the one that answered."""
+    account = quotas.account_of(user)  # before _prepare's commit expires the user
     _prepare(messages)
-    return llm.chat(messages, model, options)
+    return llm.chat(messages, model, options, account=account)
 
 
-def stream(messages: Sequence[Message], model: str | None, options: ChatOptions) -> TurnEvents:
+def stream(
+    user: User, messages: Sequence[Message], model: str | None, options: ChatOptions
+) -> TurnEvents:
     """The answer as events: Started, Delta and Ping, then Done or Failed.
 
     A failure before the provider's first chunk is raised here, not yielded, so the response
     still gets its proper status.
     """
+    account = quotas.account_of(user)  # before _prepare's commit expires the user
     _prepare(messages)
-    return _events(llm.stream(messages, model, options))
+    return _events(llm.stream(messages, model, options, account=account))
 
 
 def _prepare(messages: Sequence[Message]) -> None:

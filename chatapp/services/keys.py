@@ -15,6 +15,7 @@ from chatapp.db_types import utcnow
 from chatapp.errors import Conflict, NotFound
 from chatapp.extensions import db
 from chatapp.models import ApiKey, User
+from chatapp.services import audit
 
 KEY_PREFIX = "ck_"
 # Keys we make are `ck_` and 43 URL-safe characters; API_KEY, the bootstrap key, may be any
@@ -92,8 +93,11 @@ def add_key(user: User, name: str, clear: str | None = None) -> NewKey:
     return NewKey(record, clear)
 
 
-def create_key(user: User, name: str) -> NewKey:
+def create_key(user: User, name: str, *, actor: str) -> NewKey:
+    """A new key for `user`, and its audit entry, in one transaction."""
     new_key = add_key(user, name)
+    details = {"user": user.username, "name": name}
+    audit.add(actor, "key.created", audit.key_target(new_key.record.prefix), details)
     try:
         db.session.commit()
     except IntegrityError as exc:
@@ -137,8 +141,8 @@ def list_keys(user: User) -> list[ApiKey]:
     )
 
 
-def revoke_key(prefix: str, user: User | None = None) -> ApiKey:
-    """Revoke by display prefix; limited to `user`'s own keys unless None (operators)."""
+def revoke_key(prefix: str, user: User | None = None, *, actor: str) -> ApiKey:
+    """Revoke by display prefix; limited to `user`'s own keys unless None (operators, admins)."""
     query = select(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None))
     if user is not None:
         query = query.where(ApiKey.user_id == user.id)
@@ -146,5 +150,7 @@ def revoke_key(prefix: str, user: User | None = None) -> ApiKey:
     if record is None:
         raise NotFound(f"Key '{prefix}' not found")
     record.revoked_at = utcnow()
+    details = {"user": record.user.username, "name": record.name}
+    audit.add(actor, "key.revoked", audit.key_target(prefix), details)
     db.session.commit()
     return record

@@ -2,13 +2,15 @@
 
 `chat()` and `stream()` route a model name to its provider (SPEC section 15), with the
 retries and fallbacks of `services/fallbacks.py`. The chat turn and the OpenAI gateway both
-call them.
+call them, for an Account: its token quota is checked before the provider is called, and the
+call is counted (usage row and metrics) however it ends (SPEC section 16).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 from flask import Flask, current_app, g
 
@@ -25,9 +27,13 @@ from chatapp.providers import (
     Route,
     create_registry,
 )
+from chatapp.providers.providers_file import Price
+from chatapp.services import quotas
+from chatapp.services.call_meter import CallMeter, MeteredFeed
 from chatapp.services.fallbacks import Fallbacks, routed_chunks
 from chatapp.services.model_lists import ModelLists, ProviderModels
-from chatapp.services.provider_feed import ProviderFeed, read_provider
+from chatapp.services.provider_feed import read_provider
+from chatapp.services.quotas import Account
 
 REGISTRY_KEY = "chatapp.providers"
 MODEL_LISTS_KEY = "chatapp.model_lists"
@@ -106,13 +112,19 @@ def find_model(name: str) -> ListedModel:
     return found
 
 
-def chat(messages: Sequence[Message], model: str | None, options: ChatOptions) -> Reply:
+def chat(
+    messages: Sequence[Message], model: str | None, options: ChatOptions, *, account: Account
+) -> Reply:
     """The whole answer; its `model` names the model that answered, as the API shows it."""
-    routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
+    routes, meter = _begin(messages, model, options, account)
     try:
         reply = routes.first_to_answer(lambda r: r.target.provider.chat(messages, r.model, options))
-    except ModelNotFound as exc:
-        raise model_not_found(routes.route) from exc
+    except Exception as exc:
+        _failed(meter, routes, exc)
+    # Counted under the route that answered, as streams are, where the providers file's
+    # prices are: a reply may name a dated variant ("gpt-4o-2024-08-06").
+    meter.first_token(routes.route.name)
+    meter.answered(routes.route.name, reply.usage)
     return replace(reply, model=routes.route.public(reply.model or routes.route.model))
 
 
@@ -120,7 +132,7 @@ def chat(messages: Sequence[Message], model: str | None, options: ChatOptions) -
 class Streaming:
     """A streamed answer that has begun: its events, and which model is answering."""
 
-    feed: ProviderFeed
+    feed: MeteredFeed
     routes: Fallbacks
 
     @property
@@ -129,19 +141,43 @@ class Streaming:
         return self.routes.route.name
 
 
-def stream(messages: Sequence[Message], model: str | None, options: ChatOptions) -> Streaming:
-    """The answer as it streams.
+def stream(
+    messages: Sequence[Message], model: str | None, options: ChatOptions, *, account: Account
+) -> Streaming:
+    """The answer as it streams; close its feed when done, which counts the call.
 
     A failure before the first chunk (within a ping interval) is raised here, so the response
     still gets its proper status.
     """
-    routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
+    routes, meter = _begin(messages, model, options, account)
     chunks = routed_chunks(routes, messages, options)
     try:
         feed = read_provider(chunks, current_app.config["STREAM_PING_SECONDS"])
-    except ModelNotFound as exc:
+    except Exception as exc:
+        _failed(meter, routes, exc)
+    return Streaming(MeteredFeed(feed, meter, lambda: routes.route.name), routes)
+
+
+def _begin(
+    messages: Sequence[Message], model: str | None, options: ChatOptions, account: Account
+) -> tuple[Fallbacks, CallMeter]:
+    """The call's routes, once its quota allows it; from here on, the call counts."""
+    routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
+    quotas.check(account)
+    return routes, CallMeter(account, price_of)
+
+
+def _failed(meter: CallMeter, routes: Fallbacks, exc: Exception) -> NoReturn:
+    """Count the failed call, then raise its error (an unknown model's as the API's 400)."""
+    meter.failed(routes.route.name, exc)
+    if isinstance(exc, ModelNotFound):
         raise model_not_found(routes.route) from exc
-    return Streaming(feed, routes)
+    raise exc
+
+
+def price_of(model: str) -> Price | None:
+    """The providers file's price of `model` (as the API names it), if it gives one."""
+    return registry().price(model)
 
 
 def model_not_found(route: Route) -> ModelNotFoundError:

@@ -15,7 +15,7 @@ from chatapp.extensions import db
 from chatapp.models import User
 from chatapp.providers import ChatOptions, Reply, Usage
 from chatapp.providers import Message as ContextMessage
-from chatapp.services import chats, llm, prompts
+from chatapp.services import chats, llm, prompts, quotas
 from chatapp.services.turn_events import Delta, Done, Failed, Started, TurnEvents
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,10 @@ def reply(user: User, request: TurnRequest) -> TurnResult:
 
     A provider failure propagates (chatapp.errors maps it), and nothing is stored.
     """
+    account = quotas.account_of(user)  # before _prepare's commit expires the user
     turn = _prepare(user, request)
-    answer = llm.chat(turn.context, turn.model, turn.options)  # its model is the one that answered
+    # Its model is the one that answered.
+    answer = llm.chat(turn.context, turn.model, turn.options, account=account)
     chats.store_turn(turn.record(answer.content, answer.model, answer.usage, answer.finish_reason))
     return TurnResult(turn.chat_id, answer)
 
@@ -82,8 +84,9 @@ def stream(user: User, request: TurnRequest) -> TurnEvents:
     A failure before the provider's first chunk is raised here, not yielded, so the response
     still gets its proper status instead of a 200 stream.
     """
+    account = quotas.account_of(user)  # before _prepare's commit expires the user
     turn = _prepare(user, request)
-    return _events(turn, llm.stream(turn.context, turn.model, turn.options))
+    return _events(turn, llm.stream(turn.context, turn.model, turn.options, account=account))
 
 
 def _prepare(user: User, request: TurnRequest) -> PreparedTurn:

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from chatapp.errors import Conflict, UserNotFound
 from chatapp.extensions import db
 from chatapp.models import ApiKey, User
-from chatapp.services import keys, prompts
+from chatapp.services import audit, keys, prompts
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +40,24 @@ def create_user(
     is_admin: bool = False,
     rate_limit_per_hour: int | None = None,
     clear_key: str | None = None,
+    *,
+    token_quota_per_day: int | None = None,
+    token_quota_per_month: int | None = None,
+    actor: str = audit.SYSTEM_ACTOR,
 ) -> NewUser:
-    """The user, their first key and their prompt library, in one transaction."""
-    user = User(username=username, is_admin=is_admin, rate_limit_per_hour=rate_limit_per_hour)
+    """The user, their first key, their prompt library and the audit entry, in one transaction."""
+    settings = {
+        "is_admin": is_admin,
+        "rate_limit_per_hour": rate_limit_per_hour,
+        "token_quota_per_day": token_quota_per_day,
+        "token_quota_per_month": token_quota_per_month,
+    }
+    user = User(username=username, **settings)
     db.session.add(user)
     new_key = keys.add_key(user, "default", clear_key)
     prompts.seed_library(user)
+    details = {**settings, "key": new_key.record.prefix}
+    audit.add(actor, "user.created", audit.user_target(username), details)
     try:
         db.session.commit()
     except IntegrityError as exc:
@@ -54,12 +66,17 @@ def create_user(
     return NewUser(user, new_key.clear)
 
 
-def update_user(actor: User, username: str, changes: dict[str, object]) -> User:
+def update_user(actor: User | None, username: str, changes: dict[str, object]) -> User:
+    """Change the user's flags, limits or quotas; `actor` None is an operator at the CLI."""
     user = get_user(username)
-    if user.id == actor.id and (
-        changes.get("is_active") is False or changes.get("is_admin") is False
+    if (
+        actor is not None
+        and user.id == actor.id
+        and (changes.get("is_active") is False or changes.get("is_admin") is False)
     ):
         raise Conflict("You can't deactivate or demote yourself")
+    before = {name: getattr(user, name) for name in changes}
+    audit.user_changes(_actor_name(actor), username, before, changes)
     # One UPDATE of the row found: 404 if another request deleted it first.
     updated = db.session.scalars(
         update(User).where(User.id == user.id).values(**changes).returning(User)
@@ -72,18 +89,25 @@ def update_user(actor: User, username: str, changes: dict[str, object]) -> User:
     return updated
 
 
-def delete_user(actor: User, username: str) -> None:
+def delete_user(actor: User | None, username: str) -> None:
+    """Delete the user and all that is theirs; `actor` None is an operator at the CLI."""
     user = get_user(username)
-    if user.id == actor.id:
+    if actor is not None and user.id == actor.id:
         raise Conflict("You can't delete yourself")
+    audit.add(_actor_name(actor), "user.deleted", audit.user_target(username))
     # The chats, messages, keys and prompts go with the user (ON DELETE CASCADE). One DELETE
     # of the row found: 404 if another request deleted it first.
     deleted = db.session.execute(
         delete(User).where(User.id == user.id).execution_options(synchronize_session=False)
     )
-    db.session.commit()
     if deleted.rowcount == 0:
+        db.session.rollback()  # the audit entry with it
         raise UserNotFound(username)
+    db.session.commit()
+
+
+def _actor_name(actor: User | None) -> str:
+    return audit.CLI_ACTOR if actor is None else actor.username
 
 
 def ensure_admin(api_key: str | None) -> str | None:
@@ -108,7 +132,8 @@ def _ensure_key_for(admin: User, api_key: str) -> None:
         select(ApiKey).where(ApiKey.key_hash == keys.hash_key(api_key))
     ).first()
     if record is None:
-        keys.add_key(admin, "API_KEY", api_key)
+        target = audit.key_target(keys.add_key(admin, "API_KEY", api_key).record.prefix)
+        audit.add(audit.SYSTEM_ACTOR, "key.created", target, {"user": admin.username})
     elif record.user_id != admin.id:
         log.error("API_KEY belongs to user id %s, not to admin; leaving it alone", record.user_id)
     elif record.revoked_at is not None:

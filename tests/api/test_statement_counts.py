@@ -19,7 +19,8 @@ AUTH_STATEMENTS = 1  # the key joined with its user (last_used_at is written onc
 LIMIT_STATEMENTS = 1  # the request's hits (hourly, and LLM on a turn), in one statement
 # What the endpoints themselves send:
 TURN_OWN_STATEMENTS = 3  # the context read, the chat's update, the messages' insert
-TURN_BUDGET = 5  # issue 16: a turn on an existing chat, limits included
+USAGE_STATEMENTS = 1  # issue 14: the call's usage upsert (a user without quotas reads nothing)
+TURN_BUDGET = 6  # issue 16's five, and issue 14's upsert: a turn on an existing chat
 
 
 @contextmanager
@@ -72,14 +73,16 @@ def turn(app, client, user, chat_id: str) -> list[str]:
     return counted(app, client, user, "POST", "/chat", json=body)
 
 
-def test_a_turn_on_an_existing_chat_sends_auth_limits_one_read_and_one_write(app, client, admin):
+def test_a_turn_on_an_existing_chat_sends_auth_limits_one_read_one_write_and_its_usage(
+    app, client, admin
+):
     add_chats(app, "admin", 1, 10, "c")
     statements = turn(app, client, admin, "c0")
-    expected = AUTH_STATEMENTS + LIMIT_STATEMENTS + TURN_OWN_STATEMENTS
+    expected = AUTH_STATEMENTS + LIMIT_STATEMENTS + TURN_OWN_STATEMENTS + USAGE_STATEMENTS
     assert len(statements) == expected, "\n".join(statements)
 
 
-def test_a_turn_on_an_existing_chat_fits_the_budget_of_five_statements(app, client, admin):
+def test_a_turn_on_an_existing_chat_fits_the_budget_of_six_statements(app, client, admin):
     add_chats(app, "admin", 1, 10, "c")
     assert len(turn(app, client, admin, "c0")) <= TURN_BUDGET
 

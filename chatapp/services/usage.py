@@ -1,0 +1,154 @@
+"""Usage accounting (SPEC section 16): one atomic upsert per LLM call, and the usage reports.
+
+Counters change only through `record`'s single INSERT ... ON CONFLICT DO UPDATE, in a short
+transaction of its own on the engine, so they stay exact with any number of processes and a
+request's rollback can't undo a count.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Date, Float, Integer, String, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from chatapp.db_types import utcnow
+from chatapp.errors import UserNotFound
+from chatapp.extensions import db
+from chatapp.models import UsageDaily, User
+from chatapp.providers.providers_file import Price
+
+log = logging.getLogger(__name__)
+
+ACCOUNTING = "USAGE_ACCOUNTING"  # an app override, not a setting: bench/ turns it off with False
+TABLE = UsageDaily.__table__
+DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+COUNTERS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cost")
+COUNTER_TYPES = {"cost": Float()}
+
+
+def today() -> date:
+    """The current UTC day: usage rows and quotas count by it."""
+    return utcnow().date()
+
+
+@dataclass(frozen=True)
+class Call:
+    """What one LLM call used, as counted in a usage row."""
+
+    model: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    failed: bool = False
+    cost: float = 0.0
+
+
+def cost_of(price: Price | None, prompt_tokens: int, completion_tokens: int) -> float:
+    """The call's cost from the providers file's price per 1000 tokens; 0 without one."""
+    if price is None:
+        return 0.0
+    per_1k = prompt_tokens * price.prompt_per_1k + completion_tokens * price.completion_per_1k
+    return per_1k / 1000
+
+
+@cache
+def _upsert(dialect: str) -> Any:
+    """The one statement a call costs, built once per dialect with bound parameters."""
+    row = {
+        "user_id": bindparam("user_id", type_=Integer),
+        "day": bindparam("day", type_=Date),
+        "model": bindparam("model", type_=String),
+        **{name: bindparam(name, type_=COUNTER_TYPES.get(name, Integer())) for name in COUNTERS},
+    }
+    statement = DIALECT_INSERTS[dialect](TABLE).values(row)
+    added = {name: TABLE.c[name] + statement.excluded[name] for name in COUNTERS}
+    return statement.on_conflict_do_update(
+        index_elements=[TABLE.c.user_id, TABLE.c.day, TABLE.c.model], set_=added
+    )
+
+
+def record(user_id: int, call: Call) -> None:
+    """Count the call for its user, today (UTC) and model; a database failure is only logged,
+    since the answer is already the user's."""
+    if not current_app.config.get(ACCOUNTING, True):
+        return
+    values = {
+        "user_id": user_id,
+        "day": today(),
+        "model": call.model,
+        "requests": 1,
+        "errors": int(call.failed),
+        "prompt_tokens": call.prompt_tokens,
+        "completion_tokens": call.completion_tokens,
+        "cost": call.cost,
+    }
+    engine = db.engine
+    try:
+        with engine.begin() as connection:
+            connection.execute(_upsert(engine.dialect.name), values)
+    except SQLAlchemyError as exc:
+        log.error("could not record the usage of a call to %s: %s", call.model, exc)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One user's usage of one model on one day, or totals over a period (date and model None)."""
+
+    date: date | None
+    model: str | None
+    requests: int
+    errors: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost: float
+
+
+@dataclass(frozen=True)
+class UserTotals:
+    username: str
+    totals: UsageRow
+
+
+def _sums() -> list[Any]:
+    return [func.coalesce(func.sum(TABLE.c[name]), 0).label(name) for name in COUNTERS]
+
+
+def days_of(user_id: int, start: date, end: date) -> list[UsageRow]:
+    """The user's rows from `start` to `end` (both included), by day and model."""
+    query = (
+        select(TABLE.c.day, TABLE.c.model, *(TABLE.c[name] for name in COUNTERS))
+        .where(TABLE.c.user_id == user_id, TABLE.c.day.between(start, end))
+        .order_by(TABLE.c.day, TABLE.c.model)
+    )
+    return [UsageRow(*row) for row in db.session.execute(query)]
+
+
+def total_of(rows: list[UsageRow]) -> UsageRow:
+    sums = {name: sum(getattr(row, name) for row in rows) for name in COUNTERS}
+    return UsageRow(date=None, model=None, **sums)
+
+
+def per_user(start: date, end: date, username: str | None = None) -> list[UserTotals]:
+    """Each user's totals from `start` to `end`; with `username`, that user's alone (404 if none).
+
+    Users with no call in the period are listed with zeros, so an admin sees everyone.
+    """
+    joined = TABLE.c.user_id == User.id
+    query = (
+        select(User.username, *_sums())
+        .outerjoin(TABLE, joined & TABLE.c.day.between(start, end))
+        .group_by(User.username)
+        .order_by(User.username)
+    )
+    if username is not None:
+        query = query.where(User.username == username)
+    rows = db.session.execute(query).all()
+    if username is not None and not rows:
+        raise UserNotFound(username)
+    return [UserTotals(row.username, UsageRow(None, None, *row[1:])) for row in rows]
