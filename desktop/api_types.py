@@ -104,7 +104,7 @@ class Me:
             name: LimitUsage(_text(v, "limit"), v.get("remaining"), v.get("reset_at"))
             for name, v in (data.get("rate_limits") or {}).items()
         }
-        quotas = parse(Quotas, data)
+        quotas = parse(Quotas, data.get("token_quotas") or {})
         return cls(_text(data, "username", "?"), bool(data.get("is_admin")), limits, quotas)
 
 
@@ -305,13 +305,27 @@ def prompt_list(data: Json) -> list[Prompt]:
 
 # Usage, quotas and audit (SPEC 16)
 @dataclass(frozen=True)
-class Quotas:
-    """The token quotas that apply to the user (None: unlimited) and what is left of them."""
+class TokenQuota:
+    """A token quota (None: unlimited), what was used of it and what is left."""
 
-    token_quota_per_day: int | None = None
-    token_quota_per_month: int | None = None
-    tokens_left_today: int | None = None
-    tokens_left_this_month: int | None = None
+    limit: int | None = None
+    used: int = 0
+    remaining: int | None = None
+    resets_at: str = ""
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """The token quotas that apply to the user: per UTC day and per UTC month."""
+
+    day: TokenQuota = field(default_factory=TokenQuota)
+    month: TokenQuota = field(default_factory=TokenQuota)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Quotas:
+        return cls(
+            parse(TokenQuota, data.get("day") or {}), parse(TokenQuota, data.get("month") or {})
+        )
 
 
 @dataclass(frozen=True)

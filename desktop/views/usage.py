@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.api_types import Quotas, UsageReport, UsageRow
+from desktop.api_types import Quotas, TokenQuota, UsageReport, UsageRow
 from desktop.controllers.usage import UsageSnapshot
 from desktop.usage_data import RANGES, daily_tokens, per_model
 from desktop.views.tables import fill, number, read_only_table
@@ -87,7 +87,7 @@ class UsageView(QDialog):
         self.state_label.setText(f"{report.start} to {report.end} (UTC)")
         self.totals_label.setText(_totals_text(report))
         self.quota_label.setText(quota_text(quotas))
-        self.chart.show_days(daily_tokens(report), quotas.token_quota_per_day)
+        self.chart.show_days(daily_tokens(report), quotas.day.limit)
         fill(self.table, [_model_cells(row) for row in per_model(report.days)])
 
     def show_error(self, message: str) -> None:
@@ -107,15 +107,15 @@ def _totals_text(report: UsageReport) -> str:
 
 
 def quota_text(quotas: Quotas) -> str:
-    day = _quota(quotas.token_quota_per_day, quotas.tokens_left_today, "today")
-    month = _quota(quotas.token_quota_per_month, quotas.tokens_left_this_month, "this month")
+    day, month = _quota(quotas.day, "today"), _quota(quotas.month, "this month")
     return f"Daily quota: {day} · Monthly quota: {month}"
 
 
-def _quota(limit: int | None, left: int | None, when: str) -> str:
-    if limit is None:
+def _quota(quota: TokenQuota, when: str) -> str:
+    if quota.limit is None:
         return "unlimited"
-    return f"{limit:,} tokens" + ("" if left is None else f" ({left:,} left {when})")
+    left = "" if quota.remaining is None else f" ({quota.remaining:,} left {when})"
+    return f"{quota.limit:,} tokens{left}"
 
 
 def _model_cells(row: UsageRow) -> list[str | int | float]:

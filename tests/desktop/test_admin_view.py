@@ -250,3 +250,81 @@ def test_in_local_mode_the_local_user_is_the_admin(
     qtbot.waitUntil(lambda: column(view.users.table) == ["admin"], timeout=WAIT_MS)
     wait_idle(qtbot, window)
     close_window(window)
+
+
+def test_daily_and_monthly_quotas_are_set_and_the_server_has_them(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    api: ApiClient,
+    make_user,  # noqa: ANN001
+) -> None:
+    make_user("gina")
+    qtbot.mouseClick(admin_view.users.refresh_button, Qt.MouseButton.LeftButton)
+    _select_user(qtbot, admin_view, "gina")
+    dialog = admin_view.users.ask_limits()
+    assert dialog is not None
+    dialog.spins["token_quota_per_day"].setValue(20_000)
+    dialog.spins["token_quota_per_month"].setValue(400_000)
+    dialog.accept()
+    qtbot.waitUntil(lambda: texts(admin_view.users.table)[1][4] == "20,000", timeout=WAIT_MS)
+    assert texts(admin_view.users.table)[1][3:6] == ["default", "20,000", "400,000"]
+    gina = next(u for u in api.list_users() if u.username == "gina")
+    assert (gina.token_quota_per_day, gina.token_quota_per_month) == (20_000, 400_000)
+    wait_idle(qtbot, window)
+
+
+def test_usage_by_user_shows_each_users_totals(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    live_server,
+    make_user,  # noqa: ANN001
+) -> None:
+    hank = make_user("hank")
+    replies = [ApiClient(live_server.url, hank.key).chat("Hello there") for _ in range(2)]
+    prompt = sum(r.usage.prompt_tokens or 0 for r in replies)
+    completion = sum(r.usage.completion_tokens or 0 for r in replies)
+    admin_view.tabs.setCurrentWidget(admin_view.usage)
+    qtbot.mouseClick(admin_view.usage.refresh_button, Qt.MouseButton.LeftButton)
+    table = admin_view.usage.table
+    qtbot.waitUntil(lambda: "hank" in column(table), timeout=WAIT_MS)
+    assert texts(table)[column(table).index("hank")] == [
+        "hank",
+        "2",
+        "0",
+        f"{prompt:,}",
+        f"{completion:,}",
+        "0.0000",
+    ]
+    assert texts(table)[column(table).index("admin")][1] == "0"
+    wait_idle(qtbot, window)
+
+
+def test_the_audit_log_shows_the_actions_taken_in_the_view(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,  # noqa: ANN001
+) -> None:
+    _create_user(qtbot, admin_view, "ivy")
+    qtbot.waitUntil(lambda: admin_view.users.key_dialog is not None, timeout=WAIT_MS)
+    _select_user(qtbot, admin_view, "ivy")
+    qtbot.mouseClick(admin_view.users.active_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "deactivated" in texts(admin_view.users.table)[1], timeout=WAIT_MS)
+    audit = admin_view.audit
+    admin_view.tabs.setCurrentWidget(audit)
+    qtbot.mouseClick(audit.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "user:ivy" in column(audit.table, 3), timeout=WAIT_MS)
+    ivy = [row for row in texts(audit.table) if row[3] == "user:ivy"]
+    assert [row[1:3] for row in ivy] == [["admin", "user.updated"], ["admin", "user.created"]]
+    assert all(row[5] for row in ivy)  # each with its request ID
+    key = admin_view.users.key_dialog.key_edit.text()  # type: ignore[union-attr]
+    assert not any(key in cell for row in texts(audit.table) for cell in row)  # its prefix only
+    audit.action_combo.setCurrentText("user.created")
+    qtbot.mouseClick(audit.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: set(column(audit.table, 2)) == {"user.created"}, timeout=WAIT_MS)
+    audit.action_combo.setCurrentText("")
+    audit.actor_edit.setText("nobody")
+    qtbot.mouseClick(audit.apply_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: audit.page_label.text() == "No entries", timeout=WAIT_MS)
+    wait_idle(qtbot, window)
