@@ -22,7 +22,7 @@ class UsageByUserTab(QWidget):
         self.state_label = QLabel()
         self.state_label.setObjectName("adminUsageState")
         self.state_label.setWordWrap(True)
-        self.table = read_only_table(COLUMNS, "adminUsageTable")
+        self.table = read_only_table(COLUMNS, "adminUsageTable", numeric=COLUMNS[1:])
         top = QHBoxLayout()
         top.addWidget(QLabel("Range:"))
         top.addWidget(self.range_combo)

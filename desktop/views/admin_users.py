@@ -52,7 +52,7 @@ class UsersTab(QWidget):
         self._on_selection()
 
     def _setup_ui(self) -> None:
-        self.table = read_only_table(COLUMNS, "usersTable")
+        self.table = read_only_table(COLUMNS, "usersTable", numeric=COLUMNS[3:6])
         self.new_button = QPushButton("New User…")
         self.active_button = QPushButton("Deactivate")
         self.active_button.setObjectName("toggleActive")

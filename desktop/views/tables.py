@@ -11,11 +11,16 @@ Cell = str | int | float
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-def read_only_table(headers: Sequence[str], name: str, stretch: int = 0) -> QTableWidget:
-    """Rows selected whole; column `stretch` takes the room left, the others fit their text."""
+def read_only_table(
+    headers: Sequence[str], name: str, stretch: int = 0, numeric: Sequence[str] = ()
+) -> QTableWidget:
+    """Rows selected whole; column `stretch` takes the room left, the others fit their text.
+    The `numeric` columns are aligned right, header and all ("default" in one too)."""
     table = QTableWidget(0, len(headers))
     table.setObjectName(name)
     table.setHorizontalHeaderLabels(list(headers))
+    for column in numeric:
+        table.horizontalHeaderItem(headers.index(column)).setTextAlignment(_RIGHT)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -33,14 +38,18 @@ def fill(table: QTableWidget, rows: Sequence[Sequence[Cell]]) -> None:
     table.setRowCount(len(rows))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
-            table.setItem(r, c, _item(value))
+            table.setItem(r, c, _item(value, _is_right(table, c)))
     if 0 <= selected < len(rows):
         table.selectRow(selected)
 
 
-def _item(value: Cell) -> QTableWidgetItem:
-    item = QTableWidgetItem(number(value) if not isinstance(value, str) else value)
-    if not isinstance(value, str):
+def _is_right(table: QTableWidget, column: int) -> bool:
+    return table.horizontalHeaderItem(column).textAlignment() == _RIGHT
+
+
+def _item(value: Cell, right: bool) -> QTableWidgetItem:
+    item = QTableWidgetItem(value if isinstance(value, str) else number(value))
+    if right or not isinstance(value, str):
         item.setTextAlignment(_RIGHT)
     return item
 

@@ -55,7 +55,7 @@ class UsageView(QDialog):
         self.quota_label = QLabel()
         self.quota_label.setObjectName("usageQuota")
         self.chart = UsageChart()
-        self.table = read_only_table(MODEL_COLUMNS, "usageTable")
+        self.table = read_only_table(MODEL_COLUMNS, "usageTable", numeric=MODEL_COLUMNS[1:])
         top = QHBoxLayout()
         top.addWidget(QLabel("Range:"))
         top.addWidget(self.range_combo)
