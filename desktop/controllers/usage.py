@@ -38,7 +38,10 @@ class UsageController(QObject):
         def job(client: ApiClient, worker: Worker) -> UsageSnapshot:
             return UsageSnapshot(client.my_usage(start, end), client.me())
 
-        self.jobs.run(job, self.loaded.emit, "Loading usage", latest="usage", on_start=self._watch)
+        # on_failed hears of a failure before any request too (e.g. not connected yet)
+        self.jobs.run_planned(
+            lambda: job, self.loaded.emit, "Loading usage", latest="usage", on_failed=self._fail
+        )
 
-    def _watch(self, worker: Worker) -> None:
-        worker.signals.failed.connect(lambda exc: self.failed.emit(describe_error(exc).message))
+    def _fail(self, error: BaseException) -> None:
+        self.failed.emit(describe_error(error).message)
