@@ -197,11 +197,13 @@ class MainWindow(QMainWindow):
         self.banner.show_error(info)
 
     def _on_me(self, me: Me | None) -> None:
-        """The Admin view is for admins; a key that is not one loses it, open or not."""
+        """The Admin view is for admins; a key that is not one loses it, open or not. With
+        no connection (None), the views close: what they show belonged to it."""
         is_admin = me is not None and me.is_admin
         self.menu.admin.setVisible(is_admin)
-        if not is_admin and self.admin_view is not None:
-            self.admin_view.hide()
+        for view, keep in ((self.admin_view, is_admin), (self.usage_view, me is not None)):
+            if view is not None and not keep:
+                view.hide()
 
     def _on_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCharts import (
+    QAbstractSeries,
     QBarCategoryAxis,
     QBarSet,
     QChart,
@@ -40,24 +41,9 @@ class UsageChart(QChartView):
         chart.setMargins(QMargins(4, 4, 4, 4))
         self.bars = _bars(days)
         chart.addSeries(self.bars)
-        x_axis = QBarCategoryAxis()
-        x_axis.append(_labels(days))
-        x_axis.setLabelsAngle(-90)  # upright, a label would be elided to one bar's width
-        x_axis.setGridLineVisible(False)
-        y_axis = QValueAxis()
-        y_axis.setLabelFormat("%d")
-        y_axis.setRange(0, _ceiling(max(days.peak, quota or 0)))
-        y_axis.applyNiceNumbers()
-        for axis, side in (
-            (x_axis, Qt.AlignmentFlag.AlignBottom),
-            (y_axis, Qt.AlignmentFlag.AlignLeft),
-        ):
-            chart.addAxis(axis, side)
-            self.bars.attachAxis(axis)
         self.quota_line = None if quota is None else _quota_line(chart, len(days.dates), quota)
-        if self.quota_line is not None:
-            self.quota_line.attachAxis(x_axis)
-            self.quota_line.attachAxis(y_axis)
+        lines = [self.quota_line] if self.quota_line is not None else []
+        _add_axes(chart, [self.bars, *lines], days, max(days.peak, quota or 0))
         old = self.chart()
         self.setChart(chart)
         if old is not None:
@@ -95,6 +81,23 @@ def _bars(days: DailyTokens) -> QStackedBarSeries:
         bar_set.append([float(v) for v in values])
         series.append(bar_set)
     return series
+
+
+def _add_axes(chart: QChart, series: list[QAbstractSeries], days: DailyTokens, top: int) -> None:
+    """Days along the bottom, tokens up the left, shared by the bars and the quota line."""
+    x_axis = QBarCategoryAxis()
+    x_axis.append(_labels(days))
+    x_axis.setLabelsAngle(-90)  # upright, a label would be elided to one bar's width
+    x_axis.setGridLineVisible(False)
+    y_axis = QValueAxis()
+    y_axis.setLabelFormat("%d")
+    y_axis.setRange(0, _ceiling(top))
+    y_axis.applyNiceNumbers()
+    chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+    for one in series:
+        one.attachAxis(x_axis)
+        one.attachAxis(y_axis)
 
 
 def _labels(days: DailyTokens) -> list[str]:

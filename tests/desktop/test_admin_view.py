@@ -328,3 +328,17 @@ def test_the_audit_log_shows_the_actions_taken_in_the_view(
     qtbot.mouseClick(audit.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: audit.page_label.text() == "No entries", timeout=WAIT_MS)
     wait_idle(qtbot, window)
+
+
+def test_switching_to_a_non_admins_key_closes_the_admin_view(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    live_server,
+    make_user,  # noqa: ANN001
+) -> None:
+    sam = make_user("sam")
+    window.connection.connect_to(Connection("remote", live_server.url, sam.key))
+    qtbot.waitUntil(lambda: not window.menu.admin.isVisible(), timeout=WAIT_MS)
+    assert not admin_view.isVisible()
+    wait_idle(qtbot, window)
