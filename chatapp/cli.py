@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 
@@ -14,7 +17,9 @@ from chatapp.app import create_app
 from chatapp.config import ConfigError
 from chatapp.errors import ApiError
 from chatapp.providers import ProvidersFileError
-from chatapp.schemas.users import CreateUser
+from chatapp.schemas.audit import AuditQuery
+from chatapp.schemas.usage import UsageQuery
+from chatapp.schemas.users import CreateUser, UpdateUser
 from chatapp.serve import WORKER_CLASSES
 from chatapp.services import audit, keys, users
 
@@ -88,17 +93,88 @@ def users_group() -> None:
 @click.argument("username")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
 @click.option("--rate-limit", type=click.IntRange(1), help="Requests per hour for this user.")
+@click.option("--quota-day", type=click.IntRange(1), help="Tokens per UTC day for this user.")
+@click.option("--quota-month", type=click.IntRange(1), help="Tokens per UTC month for this user.")
 @with_appcontext
-def create_user(username: str, admin: bool, rate_limit: int | None) -> None:
+def create_user(
+    username: str,
+    admin: bool,
+    rate_limit: int | None,
+    quota_day: int | None,
+    quota_month: int | None,
+) -> None:
     """Create a user; the new API key is the last line of output."""
     request = _validated(
-        CreateUser, username=username, is_admin=admin, rate_limit_per_hour=rate_limit
+        CreateUser,
+        username=username,
+        is_admin=admin,
+        rate_limit_per_hour=rate_limit,
+        token_quota_per_day=quota_day,
+        token_quota_per_month=quota_month,
     )
     new_user = _run(
-        users.create_user, request.username, request.is_admin, request.rate_limit_per_hour
+        partial(
+            users.create_user,
+            token_quota_per_day=request.token_quota_per_day,
+            token_quota_per_month=request.token_quota_per_month,
+            actor=audit.CLI_ACTOR,
+        ),
+        request.username,
+        request.is_admin,
+        request.rate_limit_per_hour,
     )
     click.echo(f"Created user '{new_user.user.username}'. API key (shown once):")
     click.echo(new_user.clear_key)
+
+
+class LimitOrDefault(click.ParamType):
+    """A whole number of 1 or more, or `default` (null: the setting's default again)."""
+
+    name = "N|default"
+
+    def convert(self, value: object, param: object, ctx: object) -> int | str:
+        if value == DEFAULT_WORD or isinstance(value, int):
+            return value
+        if str(value).isdigit() and int(str(value)) >= 1:
+            return int(str(value))
+        self.fail(f"{value!r} is not a whole number of 1 or more, nor '{DEFAULT_WORD}'")
+
+
+DEFAULT_WORD = "default"
+UPDATE_OPTIONS = {
+    "rate_limit": "rate_limit_per_hour",
+    "quota_day": "token_quota_per_day",
+    "quota_month": "token_quota_per_month",
+}
+
+
+@users_group.command("update")
+@click.argument("username")
+@click.option("--active/--inactive", default=None, help="Let the user in, or not.")
+@click.option("--admin/--no-admin", default=None, help="Make or unmake an administrator.")
+@click.option("--rate-limit", type=LimitOrDefault(), help="Requests per hour, or 'default'.")
+@click.option("--quota-day", type=LimitOrDefault(), help="Tokens per UTC day, or 'default'.")
+@click.option("--quota-month", type=LimitOrDefault(), help="Tokens per UTC month, or 'default'.")
+@with_appcontext
+def update_user(username: str, active: bool | None, admin: bool | None, **limits: object) -> None:
+    """Change a user's flags, rate limit or token quotas, as PATCH /users/USERNAME does."""
+    changes: dict[str, object] = {"is_active": active, "is_admin": admin}
+    changes.update({UPDATE_OPTIONS[name]: value for name, value in limits.items()})
+    given = {name: value for name, value in changes.items() if value is not None}
+    request = _validated(
+        UpdateUser, **{name: None if v == DEFAULT_WORD else v for name, v in given.items()}
+    )
+    user = _run(users.update_user, None, username, request.changes())
+    click.echo(f"Updated user '{user.username}'.")
+
+
+@users_group.command("delete")
+@click.argument("username")
+@with_appcontext
+def delete_user(username: str) -> None:
+    """Delete a user with their keys, chats, prompts and usage."""
+    _run(users.delete_user, None, username)
+    click.echo(f"Deleted user '{username}'.")
 
 
 @users_group.command("list")
@@ -109,8 +185,19 @@ def list_users() -> None:
         flags = [
             flag for flag, on in (("admin", user.is_admin), ("inactive", not user.is_active)) if on
         ]
-        limit = user.rate_limit_per_hour or f"default ({current_app.config['RATE_LIMIT_PER_HOUR']})"
-        click.echo(f"{user.username}\t{','.join(flags) or '-'}\t{limit}/hour")
+        config = current_app.config
+        limit = user.rate_limit_per_hour or f"default ({config['RATE_LIMIT_PER_HOUR']})"
+        quotas = [
+            _quota(user.token_quota_per_day, config["TOKEN_QUOTA_PER_DAY"], "day"),
+            _quota(user.token_quota_per_month, config["TOKEN_QUOTA_PER_MONTH"], "month"),
+        ]
+        click.echo(f"{user.username}\t{','.join(flags) or '-'}\t{limit}/hour\t{' '.join(quotas)}")
+
+
+def _quota(own: int | None, default: int | None, period: str) -> str:
+    if own is not None:
+        return f"{own} tokens/{period}"
+    return f"default ({default or 'unlimited'}) tokens/{period}"
 
 
 @main.group("keys")
@@ -152,6 +239,56 @@ def purge_rate_limits() -> None:
     from chatapp.extensions import db
 
     click.echo(f"Purged {ratelimit.purge_expired(db.engine)} expired rate limit rows.")
+
+
+@main.command("usage")
+@click.option(
+    "--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="[default: --to - 29 days]"
+)
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="[default: today, UTC]")
+@click.option("--user", "username", help="One user's usage, by day and model.")
+@click.option("--csv", "as_csv", is_flag=True, help="Comma-separated values, with a header.")
+@with_appcontext
+def usage_report(
+    start: datetime | None, end: datetime | None, username: str | None, as_csv: bool
+) -> None:
+    """LLM usage per user (totals), or one user's by day and model, as GET /usage."""
+    from chatapp.cli_reports import usage_rows
+
+    query = _validated(
+        UsageQuery,
+        from_=start.date() if start else None,
+        to=end.date() if end else None,
+    )
+    _print_table(_run(usage_rows, query, username), as_csv)
+
+
+@main.command("audit")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 500))
+@click.option("--offset", default=0, show_default=True, type=click.IntRange(0))
+@click.option("--action", help='Only this action, e.g. "user.created".')
+@click.option("--actor", help='Only this actor: a username, "cli" or "system".')
+@click.option("--csv", "as_csv", is_flag=True, help="Comma-separated values, with a header.")
+@with_appcontext
+def audit_report(
+    limit: int, offset: int, action: str | None, actor: str | None, as_csv: bool
+) -> None:
+    """The audit log, newest first, as GET /audit."""
+    from chatapp.cli_reports import audit_rows
+
+    query = _validated(AuditQuery, limit=limit, offset=offset, action=action, actor=actor)
+    _print_table(audit_rows(query), as_csv)
+
+
+def _print_table(rows: list[list[str]], as_csv: bool) -> None:
+    """The header and rows, tab-separated (or CSV) on stdout."""
+    if as_csv:
+        text = io.StringIO()
+        csv.writer(text, lineterminator="\n").writerows(rows)
+        click.echo(text.getvalue(), nl=False)
+        return
+    for row in rows:
+        click.echo("\t".join(row))
 
 
 @main.command("import-legacy")
