@@ -247,6 +247,14 @@ class ApiClient:
         rows = self._json("GET", "/usage", params=params).get("users") or []
         return [parse(UserUsage, row) for row in rows]
 
+    def list_user_keys(self, username: str) -> list[KeyInfo]:
+        """Another user's keys (admin)."""
+        keys = self._json("GET", f"/users/{_seg(username)}/keys").get("keys") or []
+        return [parse(KeyInfo, k) for k in keys]
+
+    def revoke_user_key(self, username: str, prefix: str) -> None:
+        self._json("DELETE", f"/users/{_seg(username)}/keys/{_seg(prefix)}")
+
     def audit(
         self, limit: int = 50, offset: int = 0, action: str = "", actor: str = ""
     ) -> AuditPage:

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.prompt_library: PromptLibraryDialog | None = None
         self.usage_view: UsageView | None = None
         self.admin_view: AdminView | None = None
+        self._username = ""  # whose key the connection uses, from /me
         self.settings_dialog: SettingsDialog | None = None
         self._setup_ui()
         self.notifier = Notifier(self)
@@ -200,6 +201,7 @@ class MainWindow(QMainWindow):
         """The Admin view is for admins; a key that is not one loses it, open or not. With
         no connection (None), the views close: what they show belonged to it."""
         is_admin = me is not None and me.is_admin
+        self._username = me.username if me is not None else ""
         self.menu.admin.setVisible(is_admin)
         for view, keep in ((self.admin_view, is_admin), (self.usage_view, me is not None)):
             if view is not None and not keep:
@@ -299,7 +301,8 @@ class MainWindow(QMainWindow):
         if not self.menu.admin.isVisible():
             return None  # the shortcut too: only for admins
         if self.admin_view is None:
-            self.admin_view = AdminView(self.admin, self)
+            self.admin_view = AdminView(self.admin, self._username, self)
+        self.admin_view.keys.me = self._username  # the key may have changed meanwhile
         return self._present(self.admin_view)
 
     def _present(self, view: ViewT) -> ViewT:

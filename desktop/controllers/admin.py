@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop.api_client import ApiClient
-from desktop.api_types import AuditPage, NewKey, NewUser, User, UserUsage
+from desktop.api_types import AuditPage, KeyInfo, NewUser, User, UserUsage
 from desktop.errors import describe_error
 from desktop.jobs import ApiJobs, Job
 from desktop.usage_data import last_days
@@ -52,23 +52,24 @@ class AdminController(QObject):
         job: Job = partial(_update_user, username, fields)
         self._run("users", job, lambda _: self.load_users(), f"Changing user {username}")
 
-    # The signed-in admin's own keys (the API lists no one else's)
-    def load_keys(self) -> None:
-        job, done = (lambda c, w: c.list_keys()), self.keys_loaded.emit
-        self._run("keys", job, done, "Loading keys", latest="admin-keys")
+    # A user's keys: any user's to list and revoke; a new one only for oneself (/me/keys)
+    def load_keys(self, username: str) -> None:
+        def job(client: ApiClient, worker: Worker) -> list[KeyInfo]:
+            return client.list_user_keys(username)
+
+        self._run("keys", job, self.keys_loaded.emit, "Loading keys", latest="admin-keys")
 
     def create_key(self, name: str) -> None:
-        def created(new_key: NewKey) -> None:
-            self.key_created.emit(new_key)
-            self.load_keys()
+        """A key for the signed-in admin: the API makes keys for their owner only."""
 
-        self._run("keys", lambda c, w: c.create_key(name), created, "Creating a key")
+        job, done = (lambda c, w: c.create_key(name)), self.key_created.emit
+        self._run("keys", job, done, "Creating a key")
 
-    def revoke_key(self, prefix: str) -> None:
+    def revoke_key(self, username: str, prefix: str) -> None:
         def job(client: ApiClient, worker: Worker) -> None:
-            client.revoke_key(prefix)
+            client.revoke_user_key(username, prefix)
 
-        self._run("keys", job, lambda _: self.load_keys(), f"Revoking key {prefix}")
+        self._run("keys", job, lambda _: self.load_keys(username), f"Revoking key {prefix}")
 
     # Usage per user, and the audit log
     def load_usage(self, days: int) -> None:

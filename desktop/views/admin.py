@@ -14,19 +14,19 @@ from desktop.views.admin_users import UsersTab
 class AdminView(QDialog):
     """For admins only (the menu shows it when `/me` says is_admin)."""
 
-    def __init__(self, controller: AdminController, parent: QWidget | None = None) -> None:
+    def __init__(self, controller: AdminController, me: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Admin")
         self.resize(980, 620)
         self.users = UsersTab()
-        self.keys = KeysTab()
+        self.keys = KeysTab(me)
         self.usage = UsageByUserTab()
         self.audit = AuditTab()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("adminTabs")
         for tab, title in (
             (self.users, "Users"),
-            (self.keys, "My Keys"),
+            (self.keys, "Keys"),
             (self.usage, "Usage by User"),
             (self.audit, "Audit Log"),
         ):
@@ -45,6 +45,10 @@ class AdminView(QDialog):
         self.usage.load_requested.connect(controller.load_usage)
         self.audit.load_requested.connect(controller.load_audit)
         controller.users_loaded.connect(self.users.show_users)
+        controller.users_loaded.connect(
+            lambda users: self.keys.set_users([u.username for u in users])
+        )
+        self.users.keys_requested.connect(self._show_keys_of)
         controller.user_created.connect(self.users.show_new_user)
         controller.keys_loaded.connect(self.keys.show_keys)
         controller.key_created.connect(self.keys.show_new_key)
@@ -58,6 +62,10 @@ class AdminView(QDialog):
         self.keys.refresh()
         self.usage.refresh()
         self.audit.refresh()
+
+    def _show_keys_of(self, username: str) -> None:
+        self.tabs.setCurrentWidget(self.keys)
+        self.keys.show_user(username)
 
     def _show_error(self, part: str, message: str) -> None:
         tabs = {"users": self.users, "keys": self.keys, "usage": self.usage, "audit": self.audit}

@@ -1,9 +1,10 @@
-"""The Admin view's Keys tab: the signed-in admin's own API keys; create one, revoke one."""
+"""The Admin view's Keys tab: any user's API keys, to revoke; a new key for oneself."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QInputDialog,
     QLabel,
@@ -19,55 +20,74 @@ from desktop.views.key_once import KeyOnceDialog
 from desktop.views.tables import fill, read_only_table
 
 COLUMNS = ("Prefix", "Name", "Created", "Last used", "Revoked")
-ABOUT = (
-    "Your own API keys. The server lists each user's keys to that user only: another user "
-    "rotates theirs in this view, and an operator can revoke any key with `chatapp keys revoke`."
-)
 
 
 class KeysTab(QWidget):
-    refresh_requested = Signal()
-    create_requested = Signal(str)  # name
-    revoke_requested = Signal(str)  # prefix
+    """`me` is the signed-in admin: the API makes new keys for their owner only."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    refresh_requested = Signal(str)  # username
+    create_requested = Signal(str)  # name of a new key of one's own
+    revoke_requested = Signal(str, str)  # username, prefix
+
+    def __init__(self, me: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.me = me
         self.keys: list[KeyInfo] = []
         self.key_dialog: KeyOnceDialog | None = None
         self._setup_ui()
         self._connect_signals()
-        self._on_selection()
+        self.set_users([me])
 
     def _setup_ui(self) -> None:
-        self.table = read_only_table(COLUMNS, "keysTable")
+        self.user_combo = QComboBox()
+        self.user_combo.setObjectName("keysUser")
+        self.table = read_only_table(COLUMNS, "keysTable", stretch=COLUMNS.index("Name"))
         self.new_button = QPushButton("New Key…")
+        self.new_button.setToolTip("A new key of your own (each user makes their own keys)")
         self.revoke_button = QPushButton("Revoke…")
         self.refresh_button = QPushButton("Refresh")
         self.state_label = QLabel()
         self.state_label.setObjectName("keysState")
         self.state_label.setWordWrap(True)
-        about = QLabel(ABOUT)
-        about.setWordWrap(True)
         buttons = QHBoxLayout()
+        buttons.addWidget(QLabel("Keys of:"))
+        buttons.addWidget(self.user_combo)
         buttons.addWidget(self.new_button)
         buttons.addWidget(self.revoke_button)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(about)
         layout.addLayout(buttons)
         layout.addWidget(self.state_label)
         layout.addWidget(self.table, 1)
 
     def _connect_signals(self) -> None:
         self.table.itemSelectionChanged.connect(self._on_selection)
+        self.user_combo.activated.connect(lambda _: self.refresh())
         self.new_button.clicked.connect(self.ask_new_key)
         self.revoke_button.clicked.connect(self.confirm_revoke)
         self.refresh_button.clicked.connect(self.refresh)
 
+    def owner(self) -> str:
+        return self.user_combo.currentText()
+
+    def set_users(self, usernames: list[str]) -> None:
+        """The users to pick from; the one shown stays, or else it is oneself."""
+        shown = self.owner() or self.me
+        blocked = self.user_combo.blockSignals(True)
+        self.user_combo.clear()
+        self.user_combo.addItems(usernames)
+        self.user_combo.setCurrentText(shown if shown in usernames else self.me)
+        self.user_combo.blockSignals(blocked)
+
+    def show_user(self, username: str) -> None:
+        self.user_combo.setCurrentText(username)
+        self.refresh()
+
     def refresh(self) -> None:
         self.state_label.setText("Loading…")
-        self.refresh_requested.emit()
+        self.new_button.setEnabled(self.owner() == self.me)
+        self.refresh_requested.emit(self.owner())
 
     def selected(self) -> KeyInfo | None:
         row = self.table.currentRow()
@@ -86,20 +106,20 @@ class KeysTab(QWidget):
             self.create_requested.emit(name.strip())
 
     def confirm_revoke(self) -> None:
-        key = self.selected()
+        key, owner = self.selected(), self.owner()
         if key is None or key.revoked_at:
             return
         answer = QMessageBox.question(
             self,
             "Revoke key",
-            f"Revoke the key “{key.name}” ({key.prefix}…)? Anything using it stops working "
-            "at its very next request.",
+            f"Revoke {owner}'s key “{key.name}” ({key.prefix}…)? Anything using it stops "
+            "working at its very next request.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,
         )
         if answer == QMessageBox.StandardButton.Yes:
             self.state_label.setText("Revoking…")
-            self.revoke_requested.emit(key.prefix)
+            self.revoke_requested.emit(owner, key.prefix)
 
     # Answers
     def show_keys(self, keys: list[KeyInfo]) -> None:
@@ -112,6 +132,7 @@ class KeysTab(QWidget):
     def show_new_key(self, new_key: NewKey) -> None:
         self.key_dialog = KeyOnceDialog(f"key “{new_key.key.name}”", new_key.api_key, self)
         self.key_dialog.open()
+        self.show_user(self.me)
 
     def show_error(self, message: str) -> None:
         self.state_label.setText(message)

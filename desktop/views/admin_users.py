@@ -42,6 +42,7 @@ class UsersTab(QWidget):
     refresh_requested = Signal()
     create_requested = Signal(str, dict)  # username, other fields
     update_requested = Signal(str, dict)  # username, changed fields
+    keys_requested = Signal(str)  # username: show that user's keys
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,12 +58,13 @@ class UsersTab(QWidget):
         self.active_button = QPushButton("Deactivate")
         self.active_button.setObjectName("toggleActive")
         self.limits_button = QPushButton("Limits and Quotas…")
+        self.keys_button = QPushButton("Keys")
         self.refresh_button = QPushButton("Refresh")
         self.state_label = QLabel()
         self.state_label.setObjectName("usersState")
         self.state_label.setWordWrap(True)
         buttons = QHBoxLayout()
-        for button in (self.new_button, self.active_button, self.limits_button):
+        for button in (self.new_button, self.active_button, self.limits_button, self.keys_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.refresh_button)
@@ -76,6 +78,7 @@ class UsersTab(QWidget):
         self.new_button.clicked.connect(self.ask_new_user)
         self.active_button.clicked.connect(self._toggle_active)
         self.limits_button.clicked.connect(self.ask_limits)
+        self.keys_button.clicked.connect(self._ask_keys)
         self.refresh_button.clicked.connect(self.refresh)
 
     def refresh(self) -> None:
@@ -125,6 +128,11 @@ class UsersTab(QWidget):
         self.state_label.setText("Saving…")
         self.update_requested.emit(username, changes)
 
+    def _ask_keys(self) -> None:
+        user = self.selected()
+        if user is not None:
+            self.keys_requested.emit(user.username)
+
     # Answers
     def show_users(self, users: list[User]) -> None:
         self.users = users
@@ -143,4 +151,5 @@ class UsersTab(QWidget):
         user = self.selected()
         self.active_button.setEnabled(user is not None)
         self.limits_button.setEnabled(user is not None)
+        self.keys_button.setEnabled(user is not None)
         self.active_button.setText("Reactivate" if user and not user.is_active else "Deactivate")

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QTableWidget, QWidget
 
-from desktop.api_client import ApiClient
+from desktop.api_client import ApiClient, ApiClientError
 from desktop.main_window import MainWindow
 from desktop.settings import Connection, Settings
 from desktop.views.admin import AdminView
@@ -171,31 +171,56 @@ def _name_the_key(name: str) -> Callable[[QWidget], None]:
     return handle
 
 
-def test_a_key_is_created_listed_and_revoked_after_confirmation(
+def test_a_new_key_of_ones_own_is_shown_once_and_listed(
     qtbot,
     window: MainWindow,
     admin_view: AdminView,
     api: ApiClient,  # noqa: ANN001
 ) -> None:
-    admin_view.tabs.setCurrentWidget(admin_view.keys)
+    keys = admin_view.keys
+    admin_view.tabs.setCurrentWidget(keys)
+    assert keys.owner() == "admin" and keys.new_button.isEnabled()
     with answering(_name_the_key("laptop")):
-        qtbot.mouseClick(admin_view.keys.new_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "laptop" in column(admin_view.keys.table, 1), timeout=WAIT_MS)
-    key_dialog = admin_view.keys.key_dialog
-    assert key_dialog is not None and key_dialog.key_edit.text().startswith("ck_")
-    key_dialog.close()
+        qtbot.mouseClick(keys.new_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "laptop" in column(keys.table, 1), timeout=WAIT_MS)
+    assert keys.key_dialog is not None
+    clear = keys.key_dialog.key_edit.text()
+    assert clear.startswith("ck_") and "you won't see it again" in keys.key_dialog.warning.text()
     prefix = next(k.prefix for k in api.list_keys() if k.name == "laptop")
-    assert prefix in column(admin_view.keys.table)
-    admin_view.keys.select(prefix)
+    assert prefix in column(keys.table) and clear.startswith(prefix)
+    wait_idle(qtbot, window)
+
+
+def test_a_users_key_is_listed_and_revoked_after_confirmation(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    api: ApiClient,
+    live_server,
+    make_user,  # noqa: ANN001
+) -> None:
+    kim = make_user("kim")
+    qtbot.mouseClick(admin_view.users.refresh_button, Qt.MouseButton.LeftButton)
+    _select_user(qtbot, admin_view, "kim")
+    qtbot.mouseClick(admin_view.users.keys_button, Qt.MouseButton.LeftButton)
+    keys = admin_view.keys
+    assert admin_view.tabs.currentWidget() is keys and keys.owner() == "kim"
+    assert not keys.new_button.isEnabled()  # the API makes keys for their owner only
+    (prefix,) = [k.prefix for k in api.list_user_keys("kim")]
+    qtbot.waitUntil(lambda: column(keys.table) == [prefix], timeout=WAIT_MS)
+    assert texts(keys.table)[0][3:] == ["never", ""]
+    keys.select(prefix)
     with answering(click(Button.Cancel)):
-        qtbot.mouseClick(admin_view.keys.revoke_button, Qt.MouseButton.LeftButton)
-    assert next(k for k in api.list_keys() if k.prefix == prefix).revoked_at is None
+        qtbot.mouseClick(keys.revoke_button, Qt.MouseButton.LeftButton)
+    assert api.list_user_keys("kim")[0].revoked_at is None
     with answering(click(Button.Yes)):
-        qtbot.mouseClick(admin_view.keys.revoke_button, Qt.MouseButton.LeftButton)
-    row = column(admin_view.keys.table).index(prefix)
-    qtbot.waitUntil(lambda: texts(admin_view.keys.table)[row][4] != "", timeout=WAIT_MS)
-    assert next(k for k in api.list_keys() if k.prefix == prefix).revoked_at is not None
-    assert not admin_view.keys.revoke_button.isEnabled()
+        qtbot.mouseClick(keys.revoke_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: texts(keys.table)[0][4] != "", timeout=WAIT_MS)
+    assert api.list_user_keys("kim")[0].revoked_at is not None
+    with pytest.raises(ApiClientError) as refused:
+        ApiClient(live_server.url, kim.key).me()
+    assert refused.value.status == 401
+    assert not keys.revoke_button.isEnabled()
     wait_idle(qtbot, window)
 
 
