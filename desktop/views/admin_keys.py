@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from desktop.api_types import KeyInfo, NewKey
 from desktop.views.admin_users import short_time
 from desktop.views.key_once import KeyOnceDialog
-from desktop.views.tables import fill, read_only_table
+from desktop.views.tables import fill, plural, read_only_table
 
 COLUMNS = ("Prefix", "Name", "Created", "Last used", "Revoked")
 
@@ -125,7 +125,7 @@ class KeysTab(QWidget):
     def show_keys(self, keys: list[KeyInfo]) -> None:
         self.keys = keys
         live = sum(1 for key in keys if not key.revoked_at)
-        self.state_label.setText(f"{len(keys)} keys, {live} in use")
+        self.state_label.setText(f"{plural(len(keys), 'key')}, {live} in use")
         fill(self.table, [_cells(key) for key in keys])
         self._on_selection()
 

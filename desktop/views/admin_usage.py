@@ -6,7 +6,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.api_types import UserUsage
-from desktop.views.tables import Cell, fill, read_only_table
+from desktop.views.tables import Cell, fill, plural, read_only_table
 from desktop.views.usage import range_picker
 
 COLUMNS = ("User", "Requests", "Errors", "Prompt tokens", "Completion tokens", "Cost")
@@ -40,7 +40,7 @@ class UsageByUserTab(QWidget):
 
     def show_usage(self, rows: list[UserUsage]) -> None:
         ranked = sorted(rows, key=lambda r: -(r.prompt_tokens + r.completion_tokens))
-        self.state_label.setText(f"{len(rows)} users with usage (UTC days)")
+        self.state_label.setText(f"{plural(len(rows), 'user')}, busiest first (UTC days)")
         fill(self.table, [_cells(row) for row in ranked])
 
     def show_error(self, message: str) -> None:

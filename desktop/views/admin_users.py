@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from desktop.api_types import NewUser, User
 from desktop.views.key_once import KeyOnceDialog
-from desktop.views.tables import Cell, fill, read_only_table
+from desktop.views.tables import Cell, fill, plural, read_only_table
 from desktop.views.user_forms import LimitsDialog, NewUserDialog
 
 COLUMNS = ("Username", "Role", "Status", "Requests/hour", "Tokens/day", "Tokens/month", "Created")
@@ -136,7 +136,7 @@ class UsersTab(QWidget):
     # Answers
     def show_users(self, users: list[User]) -> None:
         self.users = users
-        self.state_label.setText(f"{len(users)} users")
+        self.state_label.setText(plural(len(users), "user"))
         fill(self.table, [user_cells(user) for user in users])
         self._on_selection()
 

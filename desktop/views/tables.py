@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 Cell = str | int | float
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+LONG_TEXT = 40  # characters: a longer cell also shows in full in its tooltip
 
 
 def read_only_table(
@@ -49,6 +50,8 @@ def _is_right(table: QTableWidget, column: int) -> bool:
 
 def _item(value: Cell, right: bool) -> QTableWidgetItem:
     item = QTableWidgetItem(value if isinstance(value, str) else number(value))
+    if isinstance(value, str) and len(value) > LONG_TEXT:
+        item.setToolTip(value)  # the cell elides it
     if right or not isinstance(value, str):
         item.setTextAlignment(_RIGHT)
     return item
@@ -57,3 +60,7 @@ def _item(value: Cell, right: bool) -> QTableWidgetItem:
 def number(value: int | float) -> str:
     """Thousands separated; a cost with 4 decimals (small models cost fractions of a cent)."""
     return f"{value:,}" if isinstance(value, int) else f"{value:,.4f}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
