@@ -10,6 +10,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QTableWidget, QWidget
 
 from desktop.api_client import ApiClient, ApiClientError
+from desktop.controllers.admin import AUDIT_PAGE
 from desktop.main_window import MainWindow
 from desktop.settings import Connection, Settings
 from desktop.views.admin import AdminView
@@ -366,4 +367,29 @@ def test_switching_to_a_non_admins_key_closes_the_admin_view(
     window.connection.connect_to(Connection("remote", live_server.url, sam.key))
     qtbot.waitUntil(lambda: not window.menu.admin.isVisible(), timeout=WAIT_MS)
     assert not admin_view.isVisible()
+    wait_idle(qtbot, window)
+
+
+def test_the_audit_log_pages_older_and_newer(
+    qtbot,
+    window: MainWindow,
+    admin_view: AdminView,
+    make_user,  # noqa: ANN001
+) -> None:
+    for n in range(AUDIT_PAGE + 5):
+        make_user(f"user{n:02d}")  # each one an audit entry, by "system"
+    audit = admin_view.audit
+    admin_view.tabs.setCurrentWidget(audit)
+    audit.actor_edit.setText("system")
+    qtbot.mouseClick(audit.apply_button, Qt.MouseButton.LeftButton)
+    total = AUDIT_PAGE + 6  # and the bootstrap admin's
+    qtbot.waitUntil(lambda: audit.page_label.text() == f"1–50 of {total}", timeout=WAIT_MS)
+    assert column(audit.table, 3)[0] == "user:user54"  # newest first
+    assert audit.next_button.isEnabled() and not audit.previous_button.isEnabled()
+    qtbot.mouseClick(audit.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: audit.page_label.text() == f"51–{total} of {total}", timeout=WAIT_MS)
+    assert column(audit.table, 3)[-1] == "user:admin"
+    assert audit.previous_button.isEnabled() and not audit.next_button.isEnabled()
+    qtbot.mouseClick(audit.previous_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: audit.page_label.text() == f"1–50 of {total}", timeout=WAIT_MS)
     wait_idle(qtbot, window)
