@@ -170,3 +170,20 @@ def test_the_chart_follows_the_light_and_dark_themes(qtbot, window: MainWindow) 
         assert chart.backgroundBrush().color().name() == base
         assert chart.legend().labelColor().name() == text
         assert {axis.labelsColor().name() for axis in chart.axes()} == {text}
+
+
+def test_a_spent_quota_shows_the_servers_reason_in_the_banner_without_a_countdown(
+    qtbot,
+    window: MainWindow,
+    api: ApiClient,  # noqa: ANN001
+) -> None:
+    api.update_user("admin", token_quota_per_day=1)
+    api.chat("Hello there")  # the call that crosses the line completes
+    window.session.send("And again?")
+    qtbot.waitUntil(window.banner.isVisible, timeout=WAIT_MS)
+    text = window.banner.label.text()
+    assert "Token quota exceeded: 1 tokens per day" in text and "Usage" in text
+    assert "Try again in" not in text
+    assert not window.session.busy
+    view = _open(qtbot, window)
+    assert "(0 left today)" in view.quota_label.text()
