@@ -123,7 +123,8 @@ class Settings(BaseSettings):
     TOKEN_QUOTA_PER_DAY: Count | None = None
     TOKEN_QUOTA_PER_MONTH: Count | None = None
     METRICS_TOKEN: str | None = None  # GET /metrics takes this bearer token; unset: an admin key
-    # prometheus_client's directory for gunicorn workers; unset: `chatapp serve` makes a fresh one.
+    # The gunicorn workers' shared metrics (prometheus_client's variable): `chatapp serve` sets
+    # it to a fresh directory per start; unset, /metrics shows this process's own.
     PROMETHEUS_MULTIPROC_DIR: str | None = None
 
 

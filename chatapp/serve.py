@@ -77,6 +77,9 @@ def gunicorn_settings(flags: Mapping[str, Any], timeout: float, log_format: str)
         "logger_class": f"chatapp.gunicorn_logging.{'Json' if json_logs else ''}GunicornLogger",
         # One fixed control-socket path would collide between instances on one host.
         "control_socket_disable": True,
+        # The workers' shared Prometheus directory (chatapp.gunicorn_hooks).
+        "child_exit": "chatapp.gunicorn_hooks.child_exit",
+        "on_exit": "chatapp.gunicorn_hooks.on_exit",
     }
 
 

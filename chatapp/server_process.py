@@ -39,7 +39,10 @@ def main(argv: list[str]) -> None:
     if plan.cooperative:
         patch_for_gevent()
     from chatapp import db_wait  # only now: see the module docstring
+    from chatapp.gunicorn_hooks import prepare_metrics_dir
     from chatapp.serve import GunicornServer
+
+    prepare_metrics_dir()  # before the workers fork and import prometheus_client
 
     db_wait.install(plan.statement_timeout, plan.cooperative)
     GunicornServer(plan.defaults, plan.explicit).run()
