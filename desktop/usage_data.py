@@ -6,9 +6,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from desktop.api_types import UsageReport, UsageRow
+from desktop.api_types import Me, UsageReport, UsageRow
 
 RANGES = (7, 30, 90)  # the range picker's choices, in days
+
+
+@dataclass(frozen=True)
+class UsageSnapshot:
+    """What the Usage view shows: the report, and the user (for the quota line)."""
+
+    report: UsageReport
+    me: Me
 
 
 def last_days(days: int, today: date | None = None) -> tuple[date, date]:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import QObject, Signal
 
 from desktop.api_client import ApiClient
-from desktop.api_types import Me, UsageReport
 from desktop.errors import describe_error
 from desktop.jobs import ApiJobs
-from desktop.usage_data import last_days
+from desktop.usage_data import UsageSnapshot, last_days
 from desktop.workers import Worker
-
-
-@dataclass(frozen=True)
-class UsageSnapshot:
-    """What the Usage view shows: the report, and the user (for the quota line)."""
-
-    report: UsageReport
-    me: Me
 
 
 class UsageController(QObject):

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.api_types import Quotas, TokenQuota, UsageReport, UsageRow
-from desktop.controllers.usage import UsageSnapshot
-from desktop.usage_data import RANGES, daily_tokens, per_model
+from desktop.usage_data import RANGES, UsageSnapshot, daily_tokens, per_model
 from desktop.views.tables import fill, number, read_only_table
 from desktop.views.usage_chart import UsageChart
 
