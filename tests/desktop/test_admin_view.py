@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 from PySide6.QtCore import Qt
@@ -393,3 +394,24 @@ def test_the_audit_log_pages_older_and_newer(
     qtbot.mouseClick(audit.previous_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: audit.page_label.text() == f"1–50 of {total}", timeout=WAIT_MS)
     wait_idle(qtbot, window)
+
+
+def test_the_client_gets_403_forbidden_for_a_non_admin_on_every_admin_call(
+    live_server,
+    make_user,  # noqa: ANN001
+) -> None:
+    sam = ApiClient(live_server.url, make_user("sam").key)
+    today = datetime.now(UTC).date()
+    calls = [
+        lambda: sam.usage_by_user(today, today),
+        lambda: sam.audit(),
+        lambda: sam.list_user_keys("admin"),
+        lambda: sam.revoke_user_key("admin", "ck_whatever"),
+        lambda: sam.list_users(),
+    ]
+    for call in calls:
+        with pytest.raises(ApiClientError) as refused:
+            call()
+        assert (refused.value.status, refused.value.code) == (403, "forbidden")
+    assert sam.my_usage(today, today).days == []  # their own usage is theirs to see
+    sam.close()
