@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +11,7 @@ import requests
 from desktop.api_types import (
     ActivePrompt,
     ApiClientError,
+    AuditPage,
     ChatHistory,
     ChatReply,
     ChatSummary,
@@ -23,7 +25,9 @@ from desktop.api_types import (
     NewUser,
     Prompt,
     RateLimit,
+    UsageReport,
     User,
+    UserUsage,
     chat_summaries,
     parse,
     prompt_list,
@@ -230,3 +234,30 @@ class ApiClient:
 
     def delete_user(self, username: str) -> None:
         self._json("DELETE", f"/users/{_seg(username)}")
+
+    # Usage and audit (SPEC 16)
+    def my_usage(self, start: date, end: date) -> UsageReport:
+        params = {"from": start.isoformat(), "to": end.isoformat()}
+        return parse(UsageReport, self._json("GET", "/me/usage", params=params))
+
+    def usage_by_user(self, start: date, end: date, user: str = "") -> list[UserUsage]:
+        params = {"from": start.isoformat(), "to": end.isoformat()}
+        if user:
+            params["user"] = user
+        rows = self._json("GET", "/usage", params=params).get("users") or []
+        return [parse(UserUsage, row) for row in rows]
+
+    def list_user_keys(self, username: str) -> list[KeyInfo]:
+        """Another user's keys (admin)."""
+        keys = self._json("GET", f"/users/{_seg(username)}/keys").get("keys") or []
+        return [parse(KeyInfo, k) for k in keys]
+
+    def revoke_user_key(self, username: str, prefix: str) -> None:
+        self._json("DELETE", f"/users/{_seg(username)}/keys/{_seg(prefix)}")
+
+    def audit(
+        self, limit: int = 50, offset: int = 0, action: str = "", actor: str = ""
+    ) -> AuditPage:
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        params.update({k: v for k, v in (("action", action), ("actor", actor)) if v})
+        return parse(AuditPage, self._json("GET", "/audit", params=params))

@@ -96,6 +96,7 @@ class Me:
     username: str
     is_admin: bool = False
     rate_limits: dict[str, LimitUsage] = field(default_factory=dict)
+    quotas: Quotas = field(default_factory=lambda: Quotas())
 
     @classmethod
     def from_json(cls, data: Json) -> Me:
@@ -103,7 +104,8 @@ class Me:
             name: LimitUsage(_text(v, "limit"), v.get("remaining"), v.get("reset_at"))
             for name, v in (data.get("rate_limits") or {}).items()
         }
-        return cls(_text(data, "username", "?"), bool(data.get("is_admin")), limits)
+        quotas = parse(Quotas, data.get("token_quotas") or {})
+        return cls(_text(data, "username", "?"), bool(data.get("is_admin")), limits, quotas)
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,9 @@ class User:
     is_admin: bool = False
     is_active: bool = True
     rate_limit_per_hour: int | None = None
+    token_quota_per_day: int | None = None
+    token_quota_per_month: int | None = None
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -296,3 +301,104 @@ def chat_summaries(data: Json) -> list[ChatSummary]:
 
 def prompt_list(data: Json) -> list[Prompt]:
     return [parse(Prompt, prompt) for prompt in _keyed(data, "prompts")]
+
+
+# Usage, quotas and audit (SPEC 16)
+@dataclass(frozen=True)
+class TokenQuota:
+    """A token quota (None: unlimited), what was used of it and what is left."""
+
+    limit: int | None = None
+    used: int = 0
+    remaining: int | None = None
+    resets_at: str = ""
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """The token quotas that apply to the user: per UTC day and per UTC month."""
+
+    day: TokenQuota = field(default_factory=TokenQuota)
+    month: TokenQuota = field(default_factory=TokenQuota)
+
+    @classmethod
+    def from_json(cls, data: Json) -> Quotas:
+        return cls(
+            parse(TokenQuota, data.get("day") or {}), parse(TokenQuota, data.get("month") or {})
+        )
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    """One model's counters on one UTC day."""
+
+    date: str
+    model: str
+    requests: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+    @property
+    def tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True)
+class UsageTotals:
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True)
+class UsageReport:
+    """`GET /me/usage`: the range (inclusive, UTC days), its totals and its rows."""
+
+    start: str
+    end: str
+    totals: UsageTotals
+    days: list[UsageRow]
+
+    @classmethod
+    def from_json(cls, data: Json) -> UsageReport:
+        days = [parse(UsageRow, row) for row in data.get("days") or []]
+        totals = parse(UsageTotals, data.get("totals") or {})
+        return cls(_text(data, "from"), _text(data, "to"), totals, days)
+
+
+@dataclass(frozen=True)
+class UserUsage:
+    """One user's totals over a range (`GET /usage`, admin)."""
+
+    username: str
+    requests: int = 0
+    errors: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One admin or key action: never a key."""
+
+    time: str
+    actor: str
+    action: str
+    target: str = ""
+    details: Json = field(default_factory=dict)
+    request_id: str = ""
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    total: int
+
+    @classmethod
+    def from_json(cls, data: Json) -> AuditPage:
+        entries = [parse(AuditEntry, row) for row in data.get("entries") or []]
+        return cls(entries, int(data.get("total") or len(entries)))

@@ -48,6 +48,10 @@ def _describe(error: BaseException) -> ErrorInfo:
             f"{_sentence(error.message)} Check the connection in Settings.",
             offer_settings=True,
         )
+    if error.code == "quota_exceeded":
+        # The wait runs to the next UTC day or month: the server's sentence says which, better
+        # than a countdown in hours.
+        return ErrorInfo("quota_exceeded", f"{_sentence(error.message)} See Account ▸ Usage.")
     if error.status == 429:
         # The banner adds the wait and counts it down.
         return ErrorInfo("rate_limited", "too many requests.", error.retry_after)

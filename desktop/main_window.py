@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QCloseEvent
@@ -22,10 +23,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import __version__
+from desktop.api_types import Me
 from desktop.controllers import (
+    AdminController,
     ChatSessionController,
     ConnectionController,
     PromptLibraryController,
+    UsageController,
 )
 from desktop.dialogs.connection import ConnectionDialog
 from desktop.dialogs.prompt_library import PromptLibraryDialog
@@ -38,6 +42,8 @@ from desktop.models import ID_ROLE, elide
 from desktop.notifier import Notifier
 from desktop.settings import Settings, Theme
 from desktop.theme import ThemeManager
+from desktop.views.admin import AdminView
+from desktop.views.usage import UsageView
 from desktop.widgets.banner import ErrorBanner
 from desktop.widgets.composer import Composer
 from desktop.widgets.sidebar import ChatSidebar
@@ -45,6 +51,7 @@ from desktop.widgets.status import StatusBar
 from desktop.widgets.transcript import Transcript
 
 _COMBO_POLICY = QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+ViewT = TypeVar("ViewT", UsageView, AdminView)
 NO_TEMPERATURE = -0.1  # the temperature box's lowest value, shown as "Default"
 
 
@@ -56,7 +63,12 @@ class MainWindow(QMainWindow):
         self.connection = ConnectionController(settings, self)
         self.session = ChatSessionController(settings, self.connection.jobs, self)
         self.library = PromptLibraryController(self.connection.jobs, self)
+        self.usage = UsageController(self.connection.jobs, self)
+        self.admin = AdminController(self.connection.jobs, self)
         self.prompt_library: PromptLibraryDialog | None = None
+        self.usage_view: UsageView | None = None
+        self.admin_view: AdminView | None = None
+        self._username = ""  # whose key the connection uses, from /me
         self.settings_dialog: SettingsDialog | None = None
         self._setup_ui()
         self.notifier = Notifier(self)
@@ -172,6 +184,8 @@ class MainWindow(QMainWindow):
         session.options_changed.connect(self._on_chat_options)
         session.reply_finished.connect(self._on_reply_finished)
         library.prompts.modelReset.connect(self._sync_prompt_combo)
+        connection.me_loaded.connect(self._on_me)
+        connection.dropped.connect(lambda: self._on_me(None))
         session.chats.dataChanged.connect(lambda: self._on_current_chat(session.current_chat_id))
 
     def _warm_up_highlighter(self) -> None:
@@ -182,6 +196,16 @@ class MainWindow(QMainWindow):
     # State shown in the window
     def show_error(self, info: ErrorInfo) -> None:
         self.banner.show_error(info)
+
+    def _on_me(self, me: Me | None) -> None:
+        """The Admin view is for admins; a key that is not one loses it, open or not. With
+        no connection (None), the views close: what they show belonged to it."""
+        is_admin = me is not None and me.is_admin
+        self._username = me.username if me is not None else ""
+        self.menu.admin.setVisible(is_admin)
+        for view, keep in ((self.admin_view, is_admin), (self.usage_view, me is not None)):
+            if view is not None and not keep:
+                view.hide()
 
     def _on_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)
@@ -264,6 +288,31 @@ class MainWindow(QMainWindow):
         self.prompt_library.activateWindow()
         return self.prompt_library
 
+    def open_usage(self) -> UsageView:
+        if self.usage_view is None:
+            view = UsageView(self)
+            view.load_requested.connect(self.usage.load)
+            self.usage.loaded.connect(view.show_snapshot)
+            self.usage.failed.connect(view.show_error)
+            self.usage_view = view
+        return self._present(self.usage_view)
+
+    def open_admin(self) -> AdminView | None:
+        if not self.menu.admin.isVisible():
+            return None  # the shortcut too: only for admins
+        if self.admin_view is None:
+            self.admin_view = AdminView(self.admin, self._username, self)
+        self.admin_view.keys.me = self._username  # the key may have changed meanwhile
+        return self._present(self.admin_view)
+
+    def _present(self, view: ViewT) -> ViewT:
+        """Show a view, up to date: each one loads afresh when opened."""
+        view.reload()
+        view.show()
+        view.raise_()
+        view.activateWindow()
+        return view
+
     def open_settings(self) -> SettingsDialog:
         if self.settings_dialog is None:
             dialog = SettingsDialog(self.settings, self.connection.pool, self)
@@ -308,6 +357,8 @@ class MainWindow(QMainWindow):
     def _apply_look(self) -> None:
         self.themes.apply(self.settings.theme, self.settings.font_size)
         self.banner.follow_theme()
+        if self.usage_view is not None:
+            self.usage_view.follow_theme()
         if self.settings_dialog is not None:
             self.settings_dialog.show_look()
 

@@ -32,6 +32,9 @@ class WindowActions:
         self.stop = self._action("&Stop Reply", window.session.stop, "Esc")
         self.search = self._action("Search Chats", window.focus_search, std.Find)
         self.library = self._action("&Prompt Library…", window.open_prompt_library, "Ctrl+Shift+P")
+        self.usage = self._action("&Usage…", window.open_usage, "Ctrl+Shift+U")
+        self.admin = self._action("&Admin…", window.open_admin, "Ctrl+Shift+A")
+        self.admin.setVisible(False)  # until /me says the user is an admin
         self.bigger = self._action("&Bigger Text", lambda: window.zoom(1), std.ZoomIn)
         self.smaller = self._action("&Smaller Text", lambda: window.zoom(-1), std.ZoomOut)
         self.reset_zoom = self._action("&Default Text Size", lambda: window.zoom(0), "Ctrl+0")
@@ -64,6 +67,9 @@ class WindowActions:
             chat_menu.addAction(action)
         chat_menu.addAction(self.search)
         menus.addMenu("&Prompts").addAction(self.library)
+        account_menu = menus.addMenu("&Account")
+        account_menu.addAction(self.usage)
+        account_menu.addAction(self.admin)
         view_menu = menus.addMenu("&View")
         theme_menu = view_menu.addMenu("&Theme")
         for theme in THEMES:

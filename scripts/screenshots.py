@@ -2,16 +2,19 @@
 
 Saves PNGs, each in the light and the dark theme, into docs/: the main window with a chat
 holding highlighted code, the prompt library, Settings with local mode's providers checked,
-an error banner with the server's reason, and the first-run dialog. Run it under a display
+an error banner with the server's reason, the first-run dialog, and the Usage and Admin
+views over a month of usage. Run it under a display
 (`xvfb-run`) or with QT_QPA_PLATFORM=offscreen.
 """
 
 from __future__ import annotations
 
+import random
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +23,9 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from sqlalchemy import create_engine, insert, select  # noqa: E402
 
+from chatapp.models import UsageDaily, User  # noqa: E402
 from desktop.api_client import ApiClient  # noqa: E402
 from desktop.dialogs.connection import ConnectionDialog  # noqa: E402
 from desktop.local_server import LocalServer  # noqa: E402
@@ -28,6 +33,7 @@ from desktop.main_window import MainWindow  # noqa: E402
 from desktop.providers import ProviderSettings  # noqa: E402
 from desktop.settings import Connection, Settings, new_api_key  # noqa: E402
 from desktop.theme import ThemeManager  # noqa: E402
+from desktop.usage_data import last_days  # noqa: E402
 from tests.fakes.base import text_tokens  # noqa: E402
 from tests.fakes.ollama import FakeOllama  # noqa: E402
 
@@ -52,6 +58,15 @@ A few tips:
 - For column-wise work, `pandas.read_csv(path, chunksize=100_000)` yields data frames.
 - Keep the file open only inside the `with` block.
 """
+# Past days' usage, per user: each model's typical tokens on a day it was used.
+# The local server names a model with its provider, as it counts it.
+LLAMA, QWEN = "ollama/llama3.1:8b-instruct-q8_0", "ollama/qwen2.5:7b"
+PAST_USAGE = {
+    "admin": {LLAMA: 5200, QWEN: 2600},
+    "alice": {LLAMA: 9000, QWEN: 1200},
+    "bob": {QWEN: 4000},
+    "ci-bot": {LLAMA: 15000},
+}
 OLDER_CHATS = [
     ("lisbon", "Plan a relaxed weekend in Lisbon"),
     ("decorators", "Explain Python decorators with an example"),
@@ -160,6 +175,73 @@ def shoot_first_run(app: QApplication, tmp: Path) -> None:
     window.connection.shutdown()
 
 
+def add_past_usage(database: Path) -> None:
+    """29 days of made-up but plausible usage before today's real turns, straight into the
+    usage table (the API only counts calls as they happen, today)."""
+    rng = random.Random(14)
+    start, _ = last_days(30)
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.begin() as connection:
+        ids = dict(connection.execute(select(User.username, User.id)).all())
+        rows = [
+            _usage_row(rng, ids[user], start + timedelta(days=n), model, typical)
+            for user, models in PAST_USAGE.items()
+            for n in range(29)
+            for model, typical in models.items()
+            if rng.random() < 0.8
+        ]
+        connection.execute(insert(UsageDaily), rows)
+    engine.dispose()
+
+
+def _usage_row(rng: random.Random, user_id: int, day: date, model: str, typical: int) -> dict:
+    tokens = int(typical * rng.uniform(0.3, 1.6))
+    requests = max(1, tokens // 450)
+    return {
+        "user_id": user_id,
+        "day": day,
+        "model": model,
+        "requests": requests,
+        "errors": int(rng.random() < 0.2),
+        "prompt_tokens": tokens * 2 // 5,
+        "completion_tokens": tokens - tokens * 2 // 5,
+        "cost": 0.0,
+    }
+
+
+def shoot_usage(app: QApplication, window: MainWindow) -> None:
+    view = window.open_usage()
+    view.resize(940, 700)
+    wait_until(app, lambda: idle(window))
+    in_both_themes(app, window, view, "desktop-usage")
+    view.hide()
+
+
+def shoot_admin(app: QApplication, window: MainWindow) -> None:
+    """The Users tab, with a user just deactivated and another with quotas of their own."""
+    view = window.open_admin()
+    assert view is not None
+    view.resize(1000, 600)
+    wait_until(app, lambda: idle(window))
+    view.users.select("bob")
+    in_both_themes(app, window, view, "desktop-admin")
+    view.hide()
+
+
+def make_team(api: ApiClient) -> None:
+    """A few users with limits of their own, as an admin would set them up."""
+    for name in PAST_USAGE:
+        if name != "admin":
+            api.create_user(name)
+    api.create_user("carol")
+    api.create_user("dana", is_admin=True)
+    api.update_user("alice", token_quota_per_day=20000, token_quota_per_month=400000)
+    api.update_user("bob", rate_limit_per_hour=200)
+    api.update_user("ci-bot", rate_limit_per_hour=5000, token_quota_per_month=600000)
+    api.update_user("carol", is_active=False)
+    api.update_user("admin", token_quota_per_day=12000)
+
+
 def main() -> None:
     app = QApplication(sys.argv)
     app.setOrganizationName("chatapp")
@@ -173,11 +255,16 @@ def main() -> None:
         api = ApiClient(url, key)
         for chat_id, question in OLDER_CHATS:
             api.chat(question, chat_id=chat_id)
+        api.chat("Name three rivers in Portugal", model=QWEN)
+        make_team(api)
+        add_past_usage(tmp / "server" / "chatapp.db")
         ollama.token_delay = 0.002
         try:
             window = open_window(app, tmp, "main", url, key)
             shoot_main_window(app, window)
             shoot_prompt_library(app, window)
+            shoot_usage(app, window)
+            shoot_admin(app, window)
             shoot_settings(app, window, ollama.url)
             window.close()
             shoot_error_banner(app, url, api, tmp)

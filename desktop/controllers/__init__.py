@@ -1,7 +1,15 @@
 """The controllers: one per concern, each turning the window's intents into API jobs."""
 
+from desktop.controllers.admin import AdminController
 from desktop.controllers.chat_session import ChatSessionController
 from desktop.controllers.connection import ConnectionController
 from desktop.controllers.prompt_library import PromptLibraryController
+from desktop.controllers.usage import UsageController
 
-__all__ = ["ChatSessionController", "ConnectionController", "PromptLibraryController"]
+__all__ = [
+    "AdminController",
+    "ChatSessionController",
+    "ConnectionController",
+    "PromptLibraryController",
+    "UsageController",
+]

@@ -21,6 +21,7 @@ class ConnectionController(QObject):
     rate_limit_changed = Signal(object)  # RateLimit
     reload_requested = Signal()  # a client is ready: load everything the window shows
     dropped = Signal()  # the client is going: forget everything it loaded
+    me_loaded = Signal(object)  # Me: who the key belongs to (the Admin menu needs is_admin)
 
     RECHECK_MS = 5000  # while offline, how often to ask whether the server is back
 
@@ -116,6 +117,7 @@ class ConnectionController(QObject):
 
     def _on_me(self, me: Me) -> None:
         self.connection_state.emit("connected", f"{me.username} @ {self._where}")
+        self.me_loaded.emit(me)
 
     def _disconnect(self) -> None:
         self.dropped.emit()

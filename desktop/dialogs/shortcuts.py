@@ -31,7 +31,7 @@ class ShortcutsDialog(QDialog):
                 action.text().replace("&", "").rstrip("…"),
             )
             for action in actions
-            if not action.shortcut().isEmpty()
+            if not action.shortcut().isEmpty() and action.isVisible()
         ] + FIXED_KEYS
         self.table = QTableWidget(len(rows), 2)
         self.table.setObjectName("shortcutTable")
