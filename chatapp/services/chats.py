@@ -126,15 +126,10 @@ def get_chat(user: User, chat_id: str, for_update: bool = False) -> Chat:
 
 
 def chat_messages(chat_pk: int) -> list[Message]:
+    """Every message of the chat's tree, in the order they were written."""
     return list(
         db.session.scalars(select(Message).where(Message.chat_pk == chat_pk).order_by(Message.id))
     )
-
-
-def get_chat_with_messages(user: User, chat_id: str) -> tuple[Chat, list[Message]]:
-    """Two queries, however long the chat."""
-    chat = get_chat(user, chat_id)
-    return chat, chat_messages(chat.id)
 
 
 def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPage:

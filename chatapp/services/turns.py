@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from sqlalchemy import Row
 
 from chatapp.db_types import utcnow
 from chatapp.errors import ChatNotFound, Conflict, ValidationFailed
@@ -178,7 +179,7 @@ def _prepare_regenerate(user: User, request: RegenerateRequest) -> PreparedTurn:
     )
 
 
-def _answered(path: list) -> list:
+def _answered(path: list[Row]) -> list[Row]:
     """The path down to the user message that the path's last message (a reply) answers."""
     if len(path) < 2 or path[-1].role != "assistant" or path[-2].role != "user":
         raise Conflict("Only a reply to a user message can be regenerated")

@@ -75,7 +75,8 @@ def test_store_turn_creates_the_chat_once_with_one_system_message(app):
         admin = db.session.scalars(select(User).where(User.username == "admin")).one()
         chats.store_turn(record(admin.id, "c1", "one"))
         chats.store_turn(record(admin.id, "c1", "two"))
-        chat, messages = chats.get_chat_with_messages(admin, "c1")
+        chat = chats.get_chat(admin, "c1")
+        messages = chats.chat_messages(chat.id)
         assert chat.title == "one"
         assert [(m.role, m.content) for m in messages] == [
             ("system", "system text"),
