@@ -11,7 +11,9 @@ from sqlalchemy import (
     ColumnElement,
     Label,
     Row,
+    ScalarSelect,
     Select,
+    Update,
     delete,
     exists,
     func,
@@ -212,13 +214,17 @@ def store_turn(record: TurnRecord) -> None:
 
     The chat row is claimed (and row-locked) first, pointing at the reply (a deferred key):
     two first messages racing on one new chat_id land in one chat with one system message.
+    On PostgreSQL a turn on an existing chat does both in one statement.
     A message the turn follows that went meanwhile (its branch or its chat deleted) fails
     the insert's foreign key: 404, nothing stored.
     """
     try:
-        chat_pk, parent = _claim_chat(record)
-        # Core, one multi-row statement: the ORM's bulk path costs more and adds nothing here.
-        db.session.execute(insert(Message.__table__), _message_rows(record, chat_pk, parent))
+        if record.chat_existed and _dialect() == "postgresql":
+            _write_in_one(record)
+        else:
+            chat_pk, parent = _claim_chat(record)
+            # Core, one multi-row statement: the ORM's bulk path costs more and adds nothing.
+            db.session.execute(insert(Message.__table__), _message_rows(record, chat_pk, parent))
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
@@ -230,10 +236,23 @@ def store_turn(record: TurnRecord) -> None:
         raise
 
 
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _write_in_one(record: TurnRecord) -> None:
+    """PostgreSQL, a turn on an existing chat: the chat's bump (its row locked first, as
+    ever) and the messages' insert in one statement, a data-modifying CTE. A chat deleted
+    meanwhile leaves the rows' chat_pk NULL, which the insert refuses."""
+    bumped = _bump(record, utcnow()).returning(Chat.id).cte("bumped")
+    chat_pk = select(bumped.c.id).scalar_subquery()
+    rows = _message_rows(record, chat_pk, record.ids.parent)
+    db.session.execute(insert(Message.__table__).values(rows))
+
+
 def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
     # The two dialects' inserts offer ON CONFLICT DO NOTHING ... RETURNING with one API.
-    dialect = sqlite if db.session.get_bind().dialect.name == "sqlite" else postgresql
-    return dialect.insert(Chat)
+    return (sqlite if _dialect() == "sqlite" else postgresql).insert(Chat)
 
 
 def _claim_chat(record: TurnRecord) -> tuple[int, int | None]:
@@ -275,12 +294,16 @@ def _create_chat(record: TurnRecord, now: datetime) -> int | None:
 
 
 def _bump_chat(record: TurnRecord, now: datetime) -> int | None:
-    bumped = (
+    return db.session.scalar(_bump(record, now).returning(Chat.id))
+
+
+def _bump(record: TurnRecord, now: datetime) -> Update:
+    """The chat's update for a stored turn: its reply becomes the current leaf."""
+    return (
         update(Chat)
         .where(Chat.user_id == record.user_id, Chat.chat_id == record.chat_id)
         .values(updated_at=now, model=record.model, current_message_id=record.ids.reply)
     )
-    return db.session.scalar(bumped.returning(Chat.id))
 
 
 def _root(chat_pk: int) -> int | None:
@@ -289,7 +312,9 @@ def _root(chat_pk: int) -> int | None:
     )
 
 
-def _message_rows(record: TurnRecord, chat_pk: int, parent: int | None) -> list[dict]:
+def _message_rows(
+    record: TurnRecord, chat_pk: int | ScalarSelect, parent: int | None
+) -> list[dict]:
     """The system message if the turn created the chat, the user message, the reply: each
     the parent of the next. Every row has the same keys, so they go in one statement."""
 
