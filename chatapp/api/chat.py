@@ -67,8 +67,7 @@ def chat(json: ChatRequest) -> Any:
 )
 def regenerate(json: RegenerateRequest) -> Any:
     """Another answer to the same user message: a sibling of the old reply, made current."""
-    request_ = turns.RegenerateRequest(json.chat_id, json.message_id, json.model, json.temperature)
-    return answer(json, request_)
+    return answer(json, regenerate_request(json))
 
 
 def answer(body: ChatRequest | RegenerateRequest, turn: turns.AnyTurnRequest) -> Any:
@@ -90,6 +89,15 @@ def turn_request(body: ChatRequest) -> TurnRequest:
         temperature=body.temperature,
         system_prompt_id=body.system_prompt_id,
         parent_id=body.parent_id,
+    )
+
+
+def regenerate_request(body: RegenerateRequest) -> turns.RegenerateRequest:
+    return turns.RegenerateRequest(
+        chat_id=body.chat_id,
+        message_id=body.message_id,
+        model=body.model,
+        temperature=body.temperature,
     )
 
 
