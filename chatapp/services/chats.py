@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from chatapp.db_types import utcnow
-from chatapp.errors import ChatNotFound, NotFound, UserDeleted, ValidationFailed
+from chatapp.errors import ApiError, ChatNotFound, NotFound, UserDeleted, ValidationFailed
 from chatapp.extensions import db
 from chatapp.models import FINISH_REASONS, Chat, Message, User
 from chatapp.providers import Usage
@@ -228,12 +228,20 @@ def store_turn(record: TurnRecord) -> None:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
-        if db.session.get(User, record.user_id) is None:  # an admin deleted the user meanwhile
-            raise UserDeleted() from exc
-        raise NotFound("The conversation this turn follows was deleted meanwhile") from exc
+        raise _gone_meanwhile(record) from exc
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _gone_meanwhile(record: TurnRecord) -> ApiError:
+    """What went while the turn waited on the model: its user, its chat, or its branch."""
+    user = db.session.get(User, record.user_id)
+    if user is None:  # an admin deleted the user
+        return UserDeleted()
+    if find_chat(user, record.chat_id) is None:
+        return ChatNotFound(record.chat_id)
+    return NotFound("The message this turn follows was deleted meanwhile")
 
 
 def _dialect() -> str:

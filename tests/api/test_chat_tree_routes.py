@@ -109,32 +109,52 @@ def messages_whose_parent_is_elsewhere(app) -> list[int]:
     return list(rows)
 
 
+def turn_waiting_on_the_model(live_server, user, fake_ollama, body: dict) -> tuple:
+    """POST /chat from a thread; return once the provider has the request (it answers 1 s
+    later), with the thread and a box for the response."""
+    fake_ollama.first_token_delay = 1.0
+    calls = len(fake_ollama.requests)
+    box: list = []
+    url = f"{live_server.url}/chat"
+    thread = threading.Thread(
+        target=lambda: box.append(requests.post(url, json=body, headers=user.headers, timeout=60))
+    )
+    thread.start()
+    while len(fake_ollama.requests) == calls:
+        threading.Event().wait(0.02)
+    return thread, box
+
+
 def test_a_chat_deleted_while_its_reply_is_written_is_404_and_leaves_nothing(
     app, client, admin, live_server, fake_ollama
 ):
     send(client, admin, "q1", chat_id="t")
-    fake_ollama.first_token_delay = 1.0
-    box: list = []
-    turn = threading.Thread(
-        target=lambda: box.append(
-            requests.post(
-                f"{live_server.url}/chat",
-                json={"message": "q2", "chat_id": "t"},
-                headers=admin.headers,
-                timeout=60,
-            )
-        )
-    )
-    turn.start()
-    while not fake_ollama.requests[1:]:
-        threading.Event().wait(0.02)
+    body = {"message": "q2", "chat_id": "t"}
+    thread, box = turn_waiting_on_the_model(live_server, admin, fake_ollama, body)
     assert client.delete("/chat/delete/t", headers=admin.headers).status_code == 200
-    turn.join(60)
+    thread.join(60)
     assert box[0].status_code == 404, box[0].text
+    assert box[0].json()["error"]["code"] == "chat_not_found"
     with app.app_context():
         assert db.session.scalars(select(Chat.chat_id)).all() == []
         assert db.session.scalars(select(Message.id)).all() == []
         db.session.remove()
+
+
+def test_a_branch_deleted_while_an_edit_below_it_waits_is_404_and_stores_nothing(
+    client, admin, live_server, fake_ollama
+):
+    first = send(client, admin, "q1", chat_id="t")
+    body = {"message": "q1 edited", "chat_id": "t", "parent_id": first["message_id"]}
+    thread, box = turn_waiting_on_the_model(live_server, admin, fake_ollama, body)
+    deleted = client.delete(
+        f"/chat/history/t/messages/{first['user_message_id']}", headers=admin.headers
+    )
+    assert deleted.status_code == 200
+    thread.join(60)
+    assert box[0].status_code == 404, box[0].text
+    assert box[0].json()["error"]["code"] == "not_found"
+    assert [m["role"] for m in history(client, admin, "t")["messages"]] == ["system"]
 
 
 # --- /openapi.json ------------------------------------------------------------------------
