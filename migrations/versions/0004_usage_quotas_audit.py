@@ -1,7 +1,7 @@
 """usage_daily, audit_log and the users' token quotas (SPEC section 16).
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02 12:55:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -57,6 +57,7 @@ def downgrade():
         batch_op.drop_index("ix_audit_log_action_id")
     op.drop_table("audit_log")
     op.drop_table("usage_daily")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("token_quota_per_month")
-        batch_op.drop_column("token_quota_per_day")
+    # Not batch mode: SQLite's batch rebuilds users, and its DROP TABLE cascades to every chat.
+    # Plain ALTER TABLE ... DROP COLUMN works there since SQLite 3.35.
+    op.drop_column("users", "token_quota_per_month")
+    op.drop_column("users", "token_quota_per_day")
