@@ -1,7 +1,13 @@
 """The controllers: one per concern, each turning the window's intents into API jobs."""
 
+from desktop.controllers.branches import BranchController
 from desktop.controllers.chat_session import ChatSessionController
 from desktop.controllers.connection import ConnectionController
 from desktop.controllers.prompt_library import PromptLibraryController
 
-__all__ = ["ChatSessionController", "ConnectionController", "PromptLibraryController"]
+__all__ = [
+    "BranchController",
+    "ChatSessionController",
+    "ConnectionController",
+    "PromptLibraryController",
+]

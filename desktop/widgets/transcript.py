@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QTimer,
     QUrl,
     Signal,
+    SignalInstance,
 )
 from PySide6.QtGui import (
     QColor,
@@ -38,7 +39,7 @@ from desktop.markdown_render import (
     render_markdown,
     stable_prefix_length,
 )
-from desktop.message_model import SHOWN_AT_FIRST, MessageModel
+from desktop.message_model import SHOWN_AT_FIRST, Message, MessageModel
 from desktop.models import short_time
 from desktop.theme import is_dark
 
@@ -110,10 +111,43 @@ def avatar(role: str) -> QImage:
     return image
 
 
+_GAP = "&nbsp;&nbsp;&nbsp;"
+# What a stored message offers, by role; links, as the whole transcript is one document.
+_ACTIONS = {
+    "user": (("copy", "Copy"), ("edit", "Edit"), ("delete", "Delete")),
+    "assistant": (("copy", "Copy"), ("regen", "Regenerate"), ("delete", "Delete")),
+}
+
+
+def _actions(row: int, message: Message) -> str:
+    """The message's links: Copy always, the branch actions once the server has its id."""
+    actions = _ACTIONS.get(message.role, ()) if message.id else ()
+    links = [f'<a href="{scheme}:{row}">{label}</a>' for scheme, label in actions]
+    return _GAP + _GAP.join(links or [f'<a href="copy:{row}">Copy</a>'])
+
+
+def _switcher(row: int, message: Message) -> str:
+    """ "‹ 2 / 3 ›" for a message with siblings; an arrow at an end is plain text."""
+    n, count = message.branch
+    if count < 2:
+        return ""
+
+    def arrow(step: int, glyph: str) -> str:
+        if message.sibling(step) is None:
+            return f'<span class="meta">{glyph}</span>'
+        return f'<a class="branch" href="branch:{row}:{step}">{glyph}</a>'
+
+    return f"{_GAP}{arrow(-1, '‹')}&nbsp;{n}&nbsp;/&nbsp;{count}&nbsp;{arrow(1, '›')}"
+
+
 class Transcript(QTextBrowser):
     """Shows the last messages, more on request; the streaming reply re-renders only its tail."""
 
     copied = Signal(str)  # what was put on the clipboard
+    edit_requested = Signal(int)  # row
+    regenerate_requested = Signal(int)  # row
+    delete_requested = Signal(int)  # row
+    switch_requested = Signal(str)  # the id of the sibling to show
 
     WINDOW = SHOWN_AT_FIRST  # older ones come with "Show earlier"
     MAX_TEXT_WIDTH = 900  # a readable column in a wide window, as chat apps have
@@ -192,7 +226,7 @@ class Transcript(QTextBrowser):
         stopped = f' <span class="stopped">· {note}</span>' if note else ""
         meta_html = f'<span class="meta"> · {" · ".join(meta)}</span>' if meta else ""
         who = _WHO.get(message.role, role)
-        copy = "" if message.streaming else f'&nbsp;&nbsp;&nbsp;<a href="copy:{row}">Copy</a>'
+        tools = "" if message.streaming else _switcher(row, message) + _actions(row, message)
         body = message.rendered() if body is None else body
         body = body.replace('href="code:', f'href="code:{row}:')  # a block's Copy names its row
         return (
@@ -200,7 +234,7 @@ class Transcript(QTextBrowser):
             f'<td width="{AVATAR_SIZE + 12}" valign="top">'
             f'<img src="avatar:{role}" width="{AVATAR_SIZE}" height="{AVATAR_SIZE}"></td>'
             f'<td class="{role}" valign="top">'
-            f'<p class="head"><span class="who">{who}</span>{meta_html}{stopped}{copy}</p>'
+            f'<p class="head"><span class="who">{who}</span>{meta_html}{stopped}{tools}</p>'
             f"{body}</td></tr></table>"
         )
 
@@ -308,10 +342,29 @@ class Transcript(QTextBrowser):
         scheme = url.scheme()
         if scheme in ("copy", "code"):
             self._copy(url.toString())
+        elif scheme in self._row_intents:
+            self._row_intents[scheme].emit(int(url.path()))
+        elif scheme == "branch":
+            self._switch(url.path())
         elif scheme == "more":
             self.show_earlier()
         elif scheme in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
+
+    @property
+    def _row_intents(self) -> dict[str, SignalInstance]:
+        return {
+            "edit": self.edit_requested,
+            "regen": self.regenerate_requested,
+            "delete": self.delete_requested,
+        }
+
+    def _switch(self, where: str) -> None:
+        """`<row>:<step>`: show the sibling `step` places away from that row's message."""
+        row, _, step = where.partition(":")
+        target = self._model.message(int(row)).sibling(int(step))
+        if target is not None:
+            self.switch_requested.emit(target)
 
     def _copy(self, href: str) -> None:
         """`copy:<row>` copies a message as text (as Markdown with Shift);
