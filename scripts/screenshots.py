@@ -1,9 +1,9 @@
 """`make screenshots`: the desktop app against a real chatapp server and the fake Ollama.
 
 Saves PNGs, each in the light and the dark theme, into docs/: the main window with a chat
-holding highlighted code, the prompt library, Settings with local mode's providers checked,
-an error banner with the server's reason, and the first-run dialog. Run it under a display
-(`xvfb-run`) or with QT_QPA_PLATFORM=offscreen.
+holding highlighted code, a branched chat with its "‹ 2 / 3 ›" switchers, the prompt library,
+Settings with local mode's providers checked, an error banner with the server's reason, and
+the first-run dialog. Run it under a display (`xvfb-run`) or with QT_QPA_PLATFORM=offscreen.
 """
 
 from __future__ import annotations
@@ -116,6 +116,41 @@ def shoot_main_window(app: QApplication, window: MainWindow) -> None:
     in_both_themes(app, window, window, "desktop-main")
 
 
+BRANCHED = "coffee-names"
+NAMES = [
+    ("Suggest a name for a small coffee shop by the sea.", "How about **Tidewater Coffee**?"),
+    (None, "Maybe **The Salty Bean**: playful, and it says *seaside* at once."),
+    (None, "Try **Harbour Roast**: calm, local, and easy to remember."),
+    ("Something shorter?", "**Brew & Breeze**, or just **Breeze**."),
+]
+EDITED = ("Something with “salt” in it?", "**Salt & Crema**: short, and it sounds like coffee.")
+
+
+def branched_chat(api: ApiClient, ollama: FakeOllama) -> None:
+    """A chat with three answers to its first question (two regenerated) and an edited
+    follow-up: both show a switcher."""
+    for question, answer in NAMES:
+        ollama.tokens = text_tokens(answer)
+        if question is None:
+            api.regenerate(BRANCHED)
+        else:
+            api.chat(question, chat_id=BRANCHED)
+    follow_up = api.get_chat(BRANCHED).messages[-2]
+    ollama.tokens = text_tokens(EDITED[1])
+    api.chat(EDITED[0], chat_id=BRANCHED, parent_id=follow_up.parent_id)
+
+
+def shoot_branches(
+    app: QApplication, window: MainWindow, api: ApiClient, ollama: FakeOllama
+) -> None:
+    branched_chat(api, ollama)
+    window.session.load_chats()
+    wait_until(app, lambda: idle(window) and window.session.chats.row_of(BRANCHED) >= 0)
+    window.session.open_chat(BRANCHED)
+    wait_until(app, lambda: idle(window) and window.session.messages.rowCount() > 0)
+    in_both_themes(app, window, window, "desktop-branches")
+
+
 def shoot_prompt_library(app: QApplication, window: MainWindow) -> None:
     library = window.open_prompt_library()
     library.resize(900, 560)
@@ -177,6 +212,7 @@ def main() -> None:
         try:
             window = open_window(app, tmp, "main", url, key)
             shoot_main_window(app, window)
+            shoot_branches(app, window, api, ollama)
             shoot_prompt_library(app, window)
             shoot_settings(app, window, ollama.url)
             window.close()
