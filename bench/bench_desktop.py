@@ -70,7 +70,7 @@ window.close()
 
 
 def seed(url: str, key: str, ollama: FakeOllama) -> None:
-    """ "big": 1,000 messages on its current branch, and beside it an edited question every
+    """The chat "big": 1,000 messages on its current branch, and an edited question every
     BRANCH_EVERY turns, each answered (the branch shown is the long one, with switchers)."""
     from desktop.api_client import ApiClient
 

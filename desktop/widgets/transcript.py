@@ -86,6 +86,8 @@ def style_sheet(palette: QPalette) -> str:
         .meta {{ color: {muted}; }}
         .stopped {{ color: {"#ff8a80" if dark else "#c0392b"}; }}
         a {{ color: {palette.color(role.Link).name()}; text-decoration: none; }}
+        a.act {{ color: {muted}; }}
+        a.arrow {{ font-weight: 700; }}
         p.more {{ text-align: center; }}
         {tokens}
     """
@@ -122,8 +124,8 @@ _ACTIONS = {
 def _actions(row: int, message: Message) -> str:
     """The message's links: Copy always, the branch actions once the server has its id."""
     actions = _ACTIONS.get(message.role, ()) if message.id else ()
-    links = [f'<a href="{scheme}:{row}">{label}</a>' for scheme, label in actions]
-    return _GAP + _GAP.join(links or [f'<a href="copy:{row}">Copy</a>'])
+    links = [f'<a class="act" href="{s}:{row}">{label}</a>' for s, label in actions]
+    return _GAP + _GAP.join(links or [f'<a class="act" href="copy:{row}">Copy</a>'])
 
 
 def _switcher(row: int, message: Message) -> str:
@@ -134,10 +136,10 @@ def _switcher(row: int, message: Message) -> str:
 
     def arrow(step: int, glyph: str) -> str:
         if message.sibling(step) is None:
-            return f'<span class="meta">{glyph}</span>'
-        return f'<a class="branch" href="branch:{row}:{step}">{glyph}</a>'
+            return f'<span class="meta">&nbsp;{glyph}&nbsp;</span>'
+        return f'<a class="arrow" href="branch:{row}:{step}">&nbsp;{glyph}&nbsp;</a>'
 
-    return f"{_GAP}{arrow(-1, '‹')}&nbsp;{n}&nbsp;/&nbsp;{count}&nbsp;{arrow(1, '›')}"
+    return f"{_GAP}{arrow(-1, '‹')}{n}&nbsp;/&nbsp;{count}{arrow(1, '›')}"
 
 
 class Transcript(QTextBrowser):
