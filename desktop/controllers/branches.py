@@ -30,7 +30,14 @@ class BranchController(QObject):
         self.session = session
         self.messages = session.messages
         self.editing: Message | None = None
-        session.current_chat_changed.connect(lambda _: self.cancel_edit())
+        self._chat_id: str | None = None
+        session.current_chat_changed.connect(self._on_chat)
+
+    def _on_chat(self, chat_id: str | None) -> None:
+        """An edit belongs to its chat: going to another one drops it."""
+        if chat_id != self._chat_id:
+            self._chat_id = chat_id
+            self.cancel_edit()
 
     def _ready(self) -> bool:
         if self.session.busy:

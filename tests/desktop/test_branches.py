@@ -207,13 +207,12 @@ def test_the_arrows_switch_between_the_answers(
     api: ApiClient,  # noqa: ANN001
 ) -> None:
     _two_answers(qtbot, window, ollama)
-    row = _row(window, "4, of course.")
-    _click_link(qtbot, window, f"branch:{row}:-1")
+    _click_link(qtbot, window, f"branch:{_row(window, '4, of course.')}:-1")
     wait_idle(qtbot, window)
     assert _shown(window) == ["What is 2+2?", "Four."]
     assert "‹ 1 / 2 ›" in window.transcript.toPlainText()
     assert _stored(api, window) == ["What is 2+2?", "Four."]  # the server's current branch
-    _click_link(qtbot, window, f"branch:{row}:1")
+    _click_link(qtbot, window, f"branch:{_row(window, 'Four.')}:1")
     wait_idle(qtbot, window)
     assert _shown(window) == ["What is 2+2?", "4, of course."]
     assert _stored(api, window) == _shown(window)
