@@ -34,6 +34,7 @@ class Message:
     id: str = ""  # "" until the server has stored it
     parent_id: str | None = None
     sibling_ids: list[str] = field(default_factory=list)
+    editing: bool = False  # its text is in the composer, to be sent again
 
     @classmethod
     def of(cls, message: ChatMessage) -> Message:
@@ -118,6 +119,13 @@ class MessageModel(QAbstractListModel):
 
     def _stored(self, row: int) -> bool:
         return bool(self._messages[row].id) and not self._messages[row].streaming
+
+    def mark_editing(self, message: Message, editing: bool) -> None:
+        """Show (or stop showing) that `message` is in the editor, if it is still a row."""
+        rows = [r for r, m in enumerate(self._messages) if m is message]
+        message.editing = editing
+        for row in rows:
+            self._changed(row)
 
     def cut_from(self, row: int) -> None:
         """Drop `row` and every row after it: a new branch is about to grow there."""

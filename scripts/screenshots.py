@@ -117,27 +117,34 @@ def shoot_main_window(app: QApplication, window: MainWindow) -> None:
 
 
 BRANCHED = "coffee-names"
-NAMES = [
-    ("Suggest a name for a small coffee shop by the sea.", "How about **Tidewater Coffee**?"),
-    (None, "Maybe **The Salty Bean**: playful, and it says *seaside* at once."),
-    (None, "Try **Harbour Roast**: calm, local, and easy to remember."),
-    ("Something shorter?", "**Brew & Breeze**, or just **Breeze**."),
+QUESTION_1 = "Suggest a name for a small coffee shop by the sea."
+ANSWERS = [
+    "How about **Tidewater Coffee**?",
+    "Maybe **The Salty Bean**: playful, and it says *seaside* at once.",
+    "Try **Harbour Roast**: calm, local, and easy to remember.",
 ]
+FOLLOW_UP = ("Something shorter?", "**Brew & Breeze**, or just **Breeze**.")
 EDITED = ("Something with “salt” in it?", "**Salt & Crema**: short, and it sounds like coffee.")
 
 
 def branched_chat(api: ApiClient, ollama: FakeOllama) -> None:
-    """A chat with three answers to its first question (two regenerated) and an edited
-    follow-up: both show a switcher."""
-    for question, answer in NAMES:
-        ollama.tokens = text_tokens(answer)
-        if question is None:
-            api.regenerate(BRANCHED)
-        else:
-            api.chat(question, chat_id=BRANCHED)
-    follow_up = api.get_chat(BRANCHED).messages[-2]
-    ollama.tokens = text_tokens(EDITED[1])
-    api.chat(EDITED[0], chat_id=BRANCHED, parent_id=follow_up.parent_id)
+    """Three answers to the first question, the second one shown, and below it a follow-up
+    that was edited: both show a switcher, the first with both arrows."""
+
+    def answer(text: str) -> None:
+        ollama.tokens = text_tokens(text)
+
+    answer(ANSWERS[0])
+    api.chat(QUESTION_1, chat_id=BRANCHED)
+    answer(ANSWERS[1])
+    second = api.regenerate(BRANCHED).message_id
+    answer(FOLLOW_UP[1])
+    api.chat(FOLLOW_UP[0], chat_id=BRANCHED)
+    answer(EDITED[1])
+    api.chat(EDITED[0], chat_id=BRANCHED, parent_id=second)
+    answer(ANSWERS[2])
+    api.regenerate(BRANCHED, second)
+    api.switch_branch(BRANCHED, second)  # down to its newest leaf: the edited follow-up
 
 
 def shoot_branches(
@@ -148,7 +155,9 @@ def shoot_branches(
     wait_until(app, lambda: idle(window) and window.session.chats.row_of(BRANCHED) >= 0)
     window.session.open_chat(BRANCHED)
     wait_until(app, lambda: idle(window) and window.session.messages.rowCount() > 0)
+    window.branches.edit_last()  # the editor too, as Up in the empty composer opens it
     in_both_themes(app, window, window, "desktop-branches")
+    window.composer.end_edit()
 
 
 def shoot_prompt_library(app: QApplication, window: MainWindow) -> None:

@@ -53,11 +53,18 @@ class BranchController(QObject):
     def begin_edit(self, row: int) -> None:
         message = self.messages.message(row)
         if message.role == "user" and message.id and self._ready():
-            self.editing = message
-            self.edit_started.emit(message.content)
+            self._edit(message, message.content)
+
+    def _edit(self, message: Message, text: str) -> None:
+        if self.editing is not None and self.editing is not message:
+            self.messages.mark_editing(self.editing, False)
+        self.editing = message
+        self.messages.mark_editing(message, True)
+        self.edit_started.emit(text)
 
     def cancel_edit(self) -> None:
         if self.editing is not None:
+            self.messages.mark_editing(self.editing, False)
             self.editing = None
             self.edit_ended.emit()
 
@@ -95,8 +102,7 @@ class BranchController(QObject):
     def _edit_failed(self, chat_id: str, message: Message, text: str) -> None:
         """The edited text goes back into the editor, for another try."""
         if chat_id == self.session.current_chat_id and self._row_in(chat_id, message.id) >= 0:
-            self.editing = message
-            self.edit_started.emit(text)
+            self._edit(message, text)
 
     # Regenerate
     def regenerate_last(self) -> None:

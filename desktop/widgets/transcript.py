@@ -87,6 +87,7 @@ def style_sheet(palette: QPalette) -> str:
         .stopped {{ color: {"#ff8a80" if dark else "#c0392b"}; }}
         a {{ color: {palette.color(role.Link).name()}; text-decoration: none; }}
         a.act {{ color: {muted}; }}
+        .editing {{ color: {palette.color(role.Link).name()}; font-weight: 600; }}
         a.arrow {{ font-weight: 700; }}
         p.more {{ text-align: center; }}
         {tokens}
@@ -226,6 +227,9 @@ class Transcript(QTextBrowser):
             meta.append("replying…")
         note = _FINISH_NOTES.get(message.finish_reason or "")
         stopped = f' <span class="stopped">· {note}</span>' if note else ""
+        if message.editing:
+            stopped += ' <span class="editing">· ✎ editing, in the box below</span>'
+
         meta_html = f'<span class="meta"> · {" · ".join(meta)}</span>' if meta else ""
         who = _WHO.get(message.role, role)
         tools = "" if message.streaming else _switcher(row, message) + _actions(row, message)

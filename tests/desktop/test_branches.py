@@ -113,6 +113,7 @@ def test_up_edits_the_last_message_and_save_sends_it_on_a_new_branch(
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Up)
     assert window.composer.editing and window.composer.text() == "And 3+3?"
     assert window.composer.button.text() == "Save && send"
+    assert "editing, in the box below" in window.transcript.toPlainText()  # on its card
     window.composer.edit.selectAll()
     ollama.tokens = ["Ten."]
     qtbot.keyClicks(window.composer.edit, "And 5+5?")
@@ -156,6 +157,7 @@ def test_esc_cancels_an_edit_and_gives_the_draft_back(
     qtbot.keyClick(window.composer.edit, Qt.Key.Key_Escape)
     assert not window.composer.editing and window.composer.text() == ""
     assert not window.composer.edit_bar.isVisible()
+    assert "editing" not in window.transcript.toPlainText()
     assert _shown(window) == ["What is 2+2?", "Four."]
     assert [r.path for r in ollama.requests].count("/api/chat") == 1
 
