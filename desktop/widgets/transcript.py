@@ -258,10 +258,30 @@ class Transcript(QTextBrowser):
 
     def _on_data_changed(self, top_left: Index, bottom_right: Index, roles: object = ()) -> None:
         last = self._model.rowCount() - 1
-        if top_left.row() != last or bottom_right.row() != last:
+        if top_left.row() == bottom_right.row() == last:
+            self._replace_last(self._last_body())
+        elif not self._replace_rows(top_left.row(), bottom_right.row()):
             self.render_all()
-            return
-        self._replace_last(self._last_body())
+
+    def _replace_rows(self, first: int, last: int) -> bool:
+        """Render those rows again in place (e.g. their ids and switchers came); False if the
+        document does not hold one table a row shown, as it should."""
+        frames = self.document().rootFrame().childFrames()
+        if len(frames) != self._model.rowCount() - self._first_shown:
+            return False
+        at_end = self._at_end()
+        for row in range(max(first, self._first_shown), last + 1):
+            frame = self.document().rootFrame().childFrames()[row - self._first_shown]
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(frame.firstPosition() - 1)
+            cursor.setPosition(frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
+            cursor.beginEditBlock()
+            cursor.removeSelectedText()
+            cursor.insertHtml(self._message_html(row))
+            cursor.endEditBlock()
+        if at_end:
+            self._scroll_to_end()
+        return True
 
     def _last_body(self) -> str:
         """The last message's HTML; while it streams, only the unfinished tail is re-rendered,

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 from desktop.api_types import ChatHistory
 from desktop.message_model import Message, MessageModel
 from desktop.widgets.composer import Composer
+from desktop.widgets.transcript import Transcript
 
 
 def _rows(*specs: tuple[str, str, str, list[str]]) -> list[Message]:
@@ -123,3 +124,27 @@ def test_switching_chats_drops_an_edit_in_progress(qtbot) -> None:  # noqa: ANN0
     assert not composer.editing and composer.text() == ""
     composer.switch_draft("a")
     assert composer.text() == "draft of a"
+
+
+def test_rows_rendered_again_in_place_read_as_a_full_render_does(qtbot) -> None:  # noqa: ANN001
+    model = MessageModel()
+    texts = [f"message {i}\n\n```python\nx = {i}\n```" for i in range(6)]
+    model.set_messages(
+        [Message("user" if i % 2 == 0 else "assistant", t) for i, t in enumerate(texts)]
+    )
+    transcript = Transcript(model)
+    qtbot.addWidget(transcript)
+    stored = [
+        Message(model.message(i).role, t, id=str(i), sibling_ids=[str(i), "x"])
+        for i, t in enumerate(texts)
+    ]
+    rendered_all: list[bool] = []
+    transcript.render_all = lambda: rendered_all.append(True)  # type: ignore[method-assign]
+    model.adopt(stored)  # every row gains its id, actions and a switcher, in place
+    assert not rendered_all
+    fresh = Transcript(model)
+    qtbot.addWidget(fresh)
+    fresh.render_all()
+    assert transcript.toPlainText() == fresh.toPlainText()
+    assert transcript.toPlainText().count("‹ 1 / 2 ›") == 6
+    assert len(transcript.document().rootFrame().childFrames()) == 6
