@@ -134,6 +134,7 @@ def test_rows_rendered_again_in_place_read_as_a_full_render_does(qtbot) -> None:
     )
     transcript = Transcript(model)
     qtbot.addWidget(transcript)
+    transcript.render_all()
     stored = [
         Message(model.message(i).role, t, id=str(i), sibling_ids=[str(i), "x"])
         for i, t in enumerate(texts)
