@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
         composer.edit_cancelled.connect(branches.cancel_edit)
         branches.edit_started.connect(composer.begin_edit)
         branches.edit_ended.connect(composer.end_edit)
+        branches.switched.connect(transcript.reveal)
         branches.busy_refused.connect(lambda why: self.status.showMessage(why, 4000))
 
     def _warm_up_highlighter(self) -> None:

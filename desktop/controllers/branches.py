@@ -12,7 +12,7 @@ from desktop.controllers.session_jobs import (
     branch_deleted,
     stream_regeneration,
     stream_reply,
-    switched,
+    switched_to,
 )
 from desktop.jobs import Job
 from desktop.message_model import Message, now
@@ -23,6 +23,7 @@ class BranchController(QObject):
 
     edit_started = Signal(str)  # the text to edit: the composer shows it
     edit_ended = Signal()  # sent or given up: the composer goes back to the draft
+    switched = Signal(int)  # the row of the message switched to
     busy_refused = Signal(str)  # why nothing happened
 
     def __init__(self, session: ChatSessionController, parent: QObject | None = None) -> None:
@@ -138,8 +139,8 @@ class BranchController(QObject):
         """Show the branch through `message_id`, another answer to the same parent."""
         chat_id = self.session.current_chat_id
         if chat_id is not None and self._ready():
-            job = partial(switched, chat_id=chat_id, message_id=message_id)
-            self._read(chat_id, job, "Switching the branch")
+            job = partial(switched_to, chat_id=chat_id, message_id=message_id)
+            self._read(chat_id, job, "Switching the branch", message_id)
 
     def delete(self, row: int) -> None:
         """Remove the message in `row` and all below it (the window has asked the user)."""
@@ -148,15 +149,20 @@ class BranchController(QObject):
             job = partial(branch_deleted, chat_id=chat_id, message_id=message.id)
             self._read(chat_id, job, "Deleting the branch")
 
-    def _read(self, chat_id: str, job: Job, action: str) -> None:
+    def _read(self, chat_id: str, job: Job, action: str, shown_id: str = "") -> None:
+        """Run `job`, which answers the chat as it then reads, and show that."""
+
         def plan() -> Job | None:
             still_open = chat_id == self.session.current_chat_id
             return job if still_open and not self.session.busy else None
 
-        self.session.jobs.run_planned(plan, self._show, action, latest="open")
+        show = partial(self._show, shown_id=shown_id)
+        self.session.jobs.run_planned(plan, show, action, latest="open")
 
-    def _show(self, messages: list[Message]) -> None:
+    def _show(self, messages: list[Message], shown_id: str) -> None:
         self.messages.set_messages(messages)
+        if self.messages.row_of(shown_id) >= 0:
+            self.switched.emit(self.messages.row_of(shown_id))
         self.session.load_chats()  # its time and message count have changed
 
     def _row_in(self, chat_id: str, message_id: str) -> int:

@@ -97,7 +97,9 @@ def history(client: ApiClient, worker: Worker, *, chat_id: str) -> list[Message]
     return _shown(client.get_chat(chat_id).messages)
 
 
-def switched(client: ApiClient, worker: Worker, *, chat_id: str, message_id: str) -> list[Message]:
+def switched_to(
+    client: ApiClient, worker: Worker, *, chat_id: str, message_id: str
+) -> list[Message]:
     """The chat on the branch through `message_id`, made current."""
     return _shown(client.switch_branch(chat_id, message_id).messages)
 

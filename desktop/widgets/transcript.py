@@ -203,6 +203,18 @@ class Transcript(QTextBrowser):
         self._render_from(min(self._first_shown, self._model.rowCount()))
         self._scroll_to_end()
 
+    def reveal(self, row: int) -> None:
+        """Scroll `row` to the top of the view, rendering earlier messages if it is above
+        them: after a switch, the message switched stays where the user was looking."""
+        if row < self._first_shown:
+            self._render_from(row)
+        frames = self.document().rootFrame().childFrames()
+        if 0 <= row - self._first_shown < len(frames):
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(frames[row - self._first_shown].firstPosition())
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + self.cursorRect(cursor).top() - self.MARGIN)
+
     def show_earlier(self) -> None:
         self._render_from(max(0, self._first_shown - self.WINDOW * 2))
 

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from desktop.api_client import ApiClient
 from desktop.main_window import MainWindow
-from tests.desktop.helpers import WAIT_MS, answering, click, focus, wait_idle
+from tests.desktop.helpers import WAIT_MS, answering, click, focus, open_chat, wait_idle
 from tests.fakes.ollama import FakeOllama
 
 Button = QMessageBox.StandardButton
@@ -27,7 +27,7 @@ def ollama() -> Iterator[FakeOllama]:
 
 @pytest.fixture
 def app_overrides(ollama: FakeOllama) -> dict:
-    return {"OLLAMA_HOST": ollama.url}
+    return {"OLLAMA_HOST": ollama.url, "CHAT_RATE_LIMIT": "1000/minute"}  # long chats are made
 
 
 @pytest.fixture
@@ -51,13 +51,13 @@ def _settle(qtbot, window: MainWindow) -> None:  # noqa: ANN001
 
 
 def _shown(window: MainWindow) -> list[str]:
-    """The texts of the user and assistant messages the transcript shows."""
+    """The texts of the user and assistant messages of the transcript (checked on the page
+    from the first one rendered)."""
     messages = window.session.messages
     rows = [messages.message(row) for row in range(messages.rowCount())]
-    texts = [m.content for m in rows if m.role != "system"]
     page = window.transcript.toPlainText()
-    assert all(text in page for text in texts)
-    return texts
+    assert all(m.content in page for m in rows[window.transcript.first_shown :])
+    return [m.content for m in rows if m.role != "system"]
 
 
 def _stored(api: ApiClient, window: MainWindow) -> list[str]:
@@ -218,6 +218,34 @@ def test_the_arrows_switch_between_the_answers(
     wait_idle(qtbot, window)
     assert _shown(window) == ["What is 2+2?", "4, of course."]
     assert _stored(api, window) == _shown(window)
+
+
+def test_switching_far_up_a_long_chat_keeps_that_message_in_view(
+    qtbot,
+    window: MainWindow,
+    ollama: FakeOllama,
+    api: ApiClient,  # noqa: ANN001
+) -> None:
+    for i in range(30):  # more messages than the transcript shows at first
+        ollama.tokens = [f"Answer {i}."]
+        api.chat(f"Question {i}?", chat_id="long")
+    first_reply = api.get_chat("long").messages[2]
+    ollama.tokens = ["Another first answer."]
+    api.regenerate("long", first_reply.id)
+    window.session.load_chats()
+    wait_idle(qtbot, window)
+    open_chat(qtbot, window, "long")
+    assert _shown(window) == ["Question 0?", "Another first answer."]
+    _click_link(qtbot, window, f"branch:{_row(window, 'Another first answer.')}:-1")
+    wait_idle(qtbot, window)
+    assert len(_shown(window)) == 60  # the long branch, continued to its leaf
+    row = _row(window, "Answer 0.")
+    transcript = window.transcript
+    assert transcript.first_shown <= row
+    frame = transcript.document().rootFrame().childFrames()[row - transcript.first_shown]
+    cursor = QTextCursor(transcript.document())
+    cursor.setPosition(frame.firstPosition())
+    assert transcript.viewport().rect().contains(transcript.cursorRect(cursor).topLeft())
 
 
 def test_a_new_message_continues_the_branch_switched_to(
