@@ -94,16 +94,18 @@ def seed(app: Flask) -> str:
     from chatapp.database import upgrade_database
     from chatapp.extensions import db
     from chatapp.providers import Usage
-    from chatapp.services.chats import TurnRecord, store_turn
+    from chatapp.services.chats import TurnIds, TurnRecord, store_turn
+    from chatapp.services.message_ids import new_ids
     from chatapp.services.users import create_user
 
     upgrade_database(app)
     with app.app_context():
         user = create_user("profiler")
         for n in range(CHATS):
+            system, message, reply = new_ids(3)
             turn = TurnRecord(
                 user.user.id, f"chat-{n}", "Be brief.", f"question {n}", datetime.now(UTC),
-                f"answer {n}", "fake", Usage(3, 5), "stop",
+                f"answer {n}", "fake", Usage(3, 5), "stop", TurnIds(system, message, reply, system),
             )  # fmt: skip
             store_turn(turn)
         db.session.remove()

@@ -80,6 +80,18 @@ class Chat(TimestampMixin, db.Model):
     chat_id: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200), default="New chat")
     model: Mapped[str | None] = mapped_column(String(200))
+    # The leaf of the current branch (SPEC 14). Deferred, so that a turn can point it at the
+    # reply it inserts next, in the same transaction; chats <-> messages is a cycle.
+    current_message_id: Mapped[int | None] = mapped_column(
+        BigId,
+        ForeignKey(
+            "messages.id",
+            ondelete="SET NULL",
+            use_alter=True,
+            deferrable=True,
+            initially="DEFERRED",
+        ),
+    )
 
 
 class Message(db.Model):
@@ -95,6 +107,10 @@ class Message(db.Model):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     chat_pk: Mapped[int] = mapped_column(BigId, ForeignKey("chats.id", ondelete="CASCADE"))
+    # The message this one follows; NULL for the root (the system message). A chat is a tree.
+    parent_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
     role: Mapped[str] = mapped_column(String(16))
     content: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -79,6 +79,7 @@ PATH_PARAMETERS: dict[str, dict[str, Any]] = {
     "username": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{1,64}$"},
     "prompt_id": {"type": "string", "minLength": 1, "maxLength": 100},
     "prefix": {"type": "string", "minLength": 1, "maxLength": 12},
+    "message_id": {"type": "string", "minLength": 1, "maxLength": 64},  # opaque (SPEC 14)
 }
 # The public pages spectree doesn't describe: what each answers.
 PUBLIC_PAGES = {

@@ -118,5 +118,23 @@ CREATE TABLE legacy_imports (
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+ALTER TABLE messages ADD COLUMN parent_id BIGINT;
+
+ALTER TABLE messages ADD CONSTRAINT fk_messages_parent_id_messages FOREIGN KEY(parent_id) REFERENCES messages (id) ON DELETE CASCADE;
+
+CREATE INDEX ix_messages_parent_id ON messages (parent_id);
+
+ALTER TABLE chats ADD COLUMN current_message_id BIGINT;
+
+ALTER TABLE chats ADD CONSTRAINT fk_chats_current_message_id_messages FOREIGN KEY(current_message_id) REFERENCES messages (id) ON DELETE SET NULL DEFERRABLE INITIALLY DEFERRED;
+
+UPDATE messages SET parent_id = (SELECT max(previous.id) FROM messages AS previous WHERE previous.chat_pk = messages.chat_pk AND previous.id < messages.id);
+
+UPDATE chats SET current_message_id = (SELECT max(messages.id) FROM messages WHERE messages.chat_pk = chats.id);
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 

@@ -1,4 +1,4 @@
-"""`POST /chat` and the chat history: list, read, rename, export and delete."""
+"""`POST /chat`, regenerate, and the chat history: list, read, switch, rename, export, delete."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from chatapp.api.streaming import (
     json_or_event_stream,
 )
 from chatapp.auth import current_user
+from chatapp.models import Chat
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.chat import (
+    BranchDeletedResponse,
     ChatHistory,
     ChatHistoryResponse,
     ChatRenamedResponse,
@@ -25,10 +27,12 @@ from chatapp.schemas.chat import (
     ExportQuery,
     HistoryListResponse,
     HistoryQuery,
+    RegenerateRequest,
     RenameChat,
+    SwitchBranch,
 )
 from chatapp.schemas.common import MessageResponse
-from chatapp.services import chats, turns
+from chatapp.services import chats, tree, turns
 from chatapp.services.turns import TurnRequest
 
 bp = Blueprint("chat", __name__)
@@ -36,7 +40,7 @@ bp = Blueprint("chat", __name__)
 EVENT_STREAM = "text/event-stream"
 
 
-def wants_stream(body: ChatRequest) -> bool:
+def wants_stream(body: ChatRequest | RegenerateRequest) -> bool:
     """`"stream"` in the body decides; without it, an Accept that names text/event-stream."""
     if "stream" in body.model_fields_set:
         return body.stream
@@ -51,12 +55,31 @@ def wants_stream(body: ChatRequest) -> bool:
     tags=["chat"],
 )
 def chat(json: ChatRequest) -> Any:
-    user, turn = current_user(), turn_request(json)
-    if wants_stream(json):
+    return answer(json, turn_request(json))
+
+
+@bp.post("/chat/regenerate")
+@ratelimit.llm_calls  # the same LLM budget as POST /chat
+@api_spec.validate(
+    json=RegenerateRequest,
+    resp=json_or_event_stream(ChatResponse, CHAT_EVENT_SCHEMAS, 400, 404, 409, 422, 502, 504),
+    tags=["chat"],
+)
+def regenerate(json: RegenerateRequest) -> Any:
+    """Another answer to the same user message: a sibling of the old reply, made current."""
+    request_ = turns.RegenerateRequest(json.chat_id, json.message_id, json.model, json.temperature)
+    return answer(json, request_)
+
+
+def answer(body: ChatRequest | RegenerateRequest, turn: turns.AnyTurnRequest) -> Any:
+    """The turn as Server-Sent Events, or answered whole as JSON."""
+    user = current_user()
+    if wants_stream(body):
         events = ratelimit.limit_streams(user, lambda: chat_events(turns.stream(user, turn)))
         return event_stream(events)
     result = turns.reply(user, turn)
-    return ChatResponse.of(result.chat_id, result.reply).model_dump(mode="json")
+    reply = ChatResponse.of(result.chat_id, result.reply, result.message_id, result.user_message_id)
+    return reply.model_dump(mode="json")
 
 
 def turn_request(body: ChatRequest) -> TurnRequest:
@@ -66,6 +89,7 @@ def turn_request(body: ChatRequest) -> TurnRequest:
         model=body.model,
         temperature=body.temperature,
         system_prompt_id=body.system_prompt_id,
+        parent_id=body.parent_id,
     )
 
 
@@ -81,8 +105,30 @@ def list_history(query: HistoryQuery) -> HistoryListResponse:
 @bp.get("/chat/history/<chat_id>")
 @api_spec.validate(resp=documented(200, ChatHistoryResponse, 404, 422), tags=["chat"])
 def get_history(chat_id: str) -> ChatHistoryResponse:
-    chat, messages = chats.get_chat_with_messages(current_user(), chat_id)
-    return ChatHistoryResponse(chat_id=chat.chat_id, history=ChatHistory.of(chat, messages))
+    return shown(chats.get_chat(current_user(), chat_id))
+
+
+def shown(chat: Chat) -> ChatHistoryResponse:
+    """The chat as GET shows it: its current branch."""
+    history = ChatHistory.of(chat, tree.current_branch(chat))
+    return ChatHistoryResponse(chat_id=chat.chat_id, history=history)
+
+
+@bp.post("/chat/history/<chat_id>/switch")
+@api_spec.validate(
+    json=SwitchBranch, resp=documented(200, ChatHistoryResponse, 404, 422), tags=["chat"]
+)
+def switch_branch(chat_id: str, json: SwitchBranch) -> ChatHistoryResponse:
+    return shown(tree.switch(current_user(), chat_id, json.message_id))
+
+
+@bp.delete("/chat/history/<chat_id>/messages/<message_id>")
+@api_spec.validate(resp=documented(200, BranchDeletedResponse, 404, 409, 422), tags=["chat"])
+def delete_branch(chat_id: str, message_id: str) -> BranchDeletedResponse:
+    """Delete the message and every message below it; not the root."""
+    chat = tree.delete_branch(current_user(), chat_id, message_id)
+    message = f"Message '{message_id}' and its replies deleted"
+    return BranchDeletedResponse(**shown(chat).model_dump(), message=message)
 
 
 @bp.patch("/chat/history/<chat_id>")
@@ -97,8 +143,7 @@ def rename_chat(chat_id: str, json: RenameChat) -> ChatRenamedResponse:
 @bp.get("/chat/history/<chat_id>/export")
 @api_spec.validate(query=ExportQuery, resp=documented(200, None, 404, 422), tags=["chat"])
 def export_chat(chat_id: str, query: ExportQuery) -> Response:
-    chat, messages = chats.get_chat_with_messages(current_user(), chat_id)
-    file = export_file(chat, messages, query.format)
+    file = export_file(chats.get_chat(current_user(), chat_id), query.format)
     headers = {"Content-Disposition": f'attachment; filename="{file.filename}"'}
     return Response(file.content, mimetype=file.mimetype, headers=headers)
 

@@ -1,12 +1,14 @@
-"""A chat as a downloadable file: Markdown to read, JSON (the history shape) to process."""
+"""A chat as a downloadable file: Markdown of its current branch to read, JSON of its whole
+tree (each message with its parent id) to process."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from chatapp.models import Chat, Message
-from chatapp.schemas.chat import ChatHistory
+from chatapp.models import Chat
+from chatapp.schemas.chat import ChatTree, StoredMessageFields
+from chatapp.services import chats, tree
 
 MIMETYPES = {"markdown": "text/markdown", "json": "application/json"}  # Flask adds charset
 EXTENSIONS = {"markdown": "md", "json": "json"}
@@ -20,17 +22,17 @@ class ExportFile:
     content: str
 
 
-def export_file(chat: Chat, messages: Sequence[Message], file_format: str) -> ExportFile:
-    """The chat as `markdown` or `json`."""
+def export_file(chat: Chat, file_format: str) -> ExportFile:
+    """The chat as `markdown` (its current branch) or `json` (its whole tree)."""
     if file_format == "json":
-        content = ChatHistory.of(chat, messages).model_dump_json(indent=2)
+        content = ChatTree.of(chat, chats.chat_messages(chat.id)).model_dump_json(indent=2)
     else:
-        content = to_markdown(chat, messages)
+        content = to_markdown(chat, tree.current_branch(chat))
     filename = f"{chat.chat_id}.{EXTENSIONS[file_format]}"
     return ExportFile(filename, MIMETYPES[file_format], content)
 
 
-def to_markdown(chat: Chat, messages: Sequence[Message]) -> str:
+def to_markdown(chat: Chat, messages: Sequence[StoredMessageFields]) -> str:
     lines = [
         f"# {chat.title}",
         "",
@@ -45,7 +47,7 @@ def to_markdown(chat: Chat, messages: Sequence[Message]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _heading(message: Message) -> str:
+def _heading(message: StoredMessageFields) -> str:
     parts = [ROLE_HEADINGS.get(message.role, message.role), message.created_at.isoformat()]
     if message.model:
         parts.append(message.model)

@@ -39,15 +39,24 @@ def chat_events(events: TurnEvents) -> Iterator[str]:
 
 def chat_event(event: TurnEvent) -> str:
     match event:
-        case Started(model=model, chat_id=chat_id):
-            return sse("start", StreamStart(chat_id=chat_id, model=model))
+        case Started(model=model, chat_id=chat_id, user_message_id=question):
+            start = StreamStart(chat_id=chat_id, model=model, user_message_id=str(question))
+            return sse("start", start)
         case Delta(content=content):
             return sse("delta", StreamDelta(content=content))
         case Ping():
             return PING
-        case Done(usage=usage, finish_reason=finish, chat_id=chat_id, model=model):
+        case Done(
+            usage=usage, finish_reason=finish, chat_id=chat_id, model=model, message_id=reply
+        ):
             usage_out = UsageOut.of(usage)
-            done = StreamDone(chat_id=chat_id, usage=usage_out, finish_reason=finish, model=model)
+            done = StreamDone(
+                chat_id=chat_id,
+                usage=usage_out,
+                finish_reason=finish,
+                model=model,
+                message_id=str(reply),
+            )
             return sse("done", done)
         case Failed(error=error):
             return sse("error", error_body(error))

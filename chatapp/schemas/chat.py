@@ -6,9 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
-from chatapp.models import Chat, Message
+from chatapp.models import Chat
 from chatapp.providers import ModelInfo, Reply, Usage
 from chatapp.schemas.common import NoNul, StrictModel
 
@@ -29,15 +36,57 @@ Title = Annotated[
     NoNul,
 ]
 SearchText = Annotated[str, StringConstraints(max_length=200), NoNul]
+# Opaque to clients; one that names no message of the chat is 404 `not_found`.
+MessageId = Annotated[str, StringConstraints(min_length=1, max_length=64), NoNul]
+Temperature = Annotated[float, Field(ge=0, le=2)]
+
+
+# What `_needs_chat_id` checks, in the schema's own words, so /openapi.json says it too.
+PARENT_NEEDS_CHAT = {
+    "if": {"properties": {"parent_id": {"type": "string"}}, "required": ["parent_id"]},
+    "then": {"properties": {"chat_id": {"type": "string"}}, "required": ["chat_id"]},
+}
 
 
 class ChatRequest(StrictModel):
+    model_config = ConfigDict(**StrictModel.model_config, json_schema_extra=PARENT_NEEDS_CHAT)
+
     message: Text
     chat_id: ChatId | None = None
     stream: bool = False
     model: ModelName | None = None
-    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
+    temperature: Temperature | None = None
     system_prompt_id: PromptId | None = None
+    parent_id: MessageId | None = Field(
+        None,
+        description="Edit and resend: the new message follows this one of the chat's messages "
+        "(a sibling of the message that followed it); needs chat_id",
+    )
+
+    @field_validator("parent_id")
+    @classmethod
+    def _needs_chat_id(cls, parent_id: str | None, info: ValidationInfo) -> str | None:
+        if parent_id is not None and info.data.get("chat_id") is None:
+            raise ValueError("parent_id needs chat_id")
+        return parent_id
+
+
+class RegenerateRequest(StrictModel):
+    """Another answer to the user message that `message_id` answers, as a sibling of it."""
+
+    chat_id: ChatId
+    message_id: MessageId | None = Field(
+        None, description="An assistant message of the chat; default: the current leaf"
+    )
+    stream: bool = False
+    model: ModelName | None = None
+    temperature: Temperature | None = None
+
+
+class SwitchBranch(StrictModel):
+    message_id: MessageId = Field(
+        description="The current branch becomes the path to it, down to its newest leaf"
+    )
 
 
 class UsageOut(BaseModel):
@@ -58,15 +107,19 @@ class ChatResponse(BaseModel):
     model: str
     usage: UsageOut
     finish_reason: str | None
+    message_id: str = Field(description="The stored reply")
+    user_message_id: str = Field(description="The user message it answers")
 
     @classmethod
-    def of(cls, chat_id: str, reply: Reply) -> ChatResponse:
+    def of(cls, chat_id: str, reply: Reply, message_id: int, user_message_id: int) -> ChatResponse:
         return cls(
             chat_id=chat_id,
             response=reply.content,
             model=reply.model,
             usage=UsageOut.of(reply.usage),
             finish_reason=reply.finish_reason,
+            message_id=str(message_id),
+            user_message_id=str(user_message_id),
         )
 
 
@@ -75,6 +128,7 @@ class StreamStart(BaseModel):
 
     chat_id: str
     model: str
+    user_message_id: str = Field(description="The user message the reply answers")
 
 
 class StreamDelta(BaseModel):
@@ -90,6 +144,7 @@ class StreamDone(BaseModel):
     usage: UsageOut
     finish_reason: str | None
     model: str  # the model that answered: a fallback's, if one took over
+    message_id: str = Field(description="The stored reply")
 
 
 class StreamErrorBody(BaseModel):
@@ -163,7 +218,29 @@ class HistoryListResponse(BaseModel):
         return cls.model_construct(chats=chats, total=total)
 
 
-class HistoryMessage(BaseModel):
+class StoredMessageFields(Protocol):
+    """What a message shows of itself (the Message row, or a branch's message)."""
+
+    id: int
+    parent_id: int | None
+    role: str
+    content: str
+    created_at: datetime
+    model: str | None
+    finish_reason: str | None
+
+
+class BranchMessageFields(StoredMessageFields, Protocol):
+    sibling_ids: tuple[int, ...]
+
+
+def _message_id(message_id: int | None) -> str | None:
+    return None if message_id is None else str(message_id)
+
+
+class ExportedMessage(BaseModel):
+    id: str
+    parent_id: str | None = Field(description="Null for the root, the system message")
     role: str
     content: str
     timestamp: datetime
@@ -171,35 +248,74 @@ class HistoryMessage(BaseModel):
     finish_reason: str | None = Field(None, exclude_if=_is_none)
 
     @classmethod
-    def of(cls, message: Message) -> HistoryMessage:
-        return cls(
-            role=message.role,
-            content=message.content,
-            timestamp=message.created_at,
-            model=message.model,
-            finish_reason=message.finish_reason,
-        )
+    def fields_of(cls, message: StoredMessageFields) -> dict[str, Any]:
+        return {
+            "id": str(message.id),
+            "parent_id": _message_id(message.parent_id),
+            "role": message.role,
+            "content": message.content,
+            "timestamp": message.created_at,
+            "model": message.model,
+            "finish_reason": message.finish_reason,
+        }
+
+    @classmethod
+    def of(cls, message: StoredMessageFields) -> ExportedMessage:
+        return cls(**cls.fields_of(message))
 
 
-class ChatHistory(BaseModel):
+class HistoryMessage(ExportedMessage):
+    sibling_ids: list[str] = Field(
+        description="Every message with the same parent, oldest first, this one included"
+    )
+
+    @classmethod
+    def of_branch(cls, message: BranchMessageFields) -> HistoryMessage:
+        siblings = [str(sibling) for sibling in message.sibling_ids]
+        return cls(**cls.fields_of(message), sibling_ids=siblings)
+
+
+class ChatFields(BaseModel):
     id: str
     custom_id: str
     title: str
     model: str | None
     created_at: datetime
     updated_at: datetime
-    messages: list[HistoryMessage]
+
+    @staticmethod
+    def fields_of(chat: Chat) -> dict[str, Any]:
+        return {
+            "id": chat.chat_id,
+            "custom_id": chat.chat_id,
+            "title": chat.title,
+            "model": chat.model,
+            "created_at": chat.created_at,
+            "updated_at": chat.updated_at,
+        }
+
+
+class ChatHistory(ChatFields):
+    messages: list[HistoryMessage] = Field(description="The current branch, root first")
 
     @classmethod
-    def of(cls, chat: Chat, messages: Sequence[Message]) -> ChatHistory:
+    def of(cls, chat: Chat, branch: Sequence[BranchMessageFields]) -> ChatHistory:
+        messages = [HistoryMessage.of_branch(message) for message in branch]
+        return cls(**cls.fields_of(chat), messages=messages)
+
+
+class ChatTree(ChatFields):
+    """The JSON export: every message of the chat's tree, in the order they were written."""
+
+    current_message_id: str | None = Field(description="The leaf of the current branch")
+    messages: list[ExportedMessage]
+
+    @classmethod
+    def of(cls, chat: Chat, messages: Sequence[StoredMessageFields]) -> ChatTree:
         return cls(
-            id=chat.chat_id,
-            custom_id=chat.chat_id,
-            title=chat.title,
-            model=chat.model,
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
-            messages=[HistoryMessage.of(message) for message in messages],
+            **cls.fields_of(chat),
+            current_message_id=_message_id(chat.current_message_id),
+            messages=[ExportedMessage.of(message) for message in messages],
         )
 
 
@@ -207,6 +323,12 @@ class ChatHistoryResponse(BaseModel):
     success: Literal[True] = True
     chat_id: str
     history: ChatHistory
+
+
+class BranchDeletedResponse(ChatHistoryResponse):
+    """The chat as `GET /chat/history/<chat_id>` shows it once the branch is gone."""
+
+    message: str
 
 
 class RenameChat(StrictModel):

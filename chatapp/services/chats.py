@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from chatapp.db_types import utcnow
-from chatapp.errors import ChatNotFound, UserDeleted, ValidationFailed
+from chatapp.errors import ChatNotFound, NotFound, UserDeleted, ValidationFailed
 from chatapp.extensions import db
 from chatapp.models import FINISH_REASONS, Chat, Message, User
 from chatapp.providers import Usage
@@ -62,18 +62,29 @@ class ChatPage:
 
 
 @dataclass(frozen=True)
+class TurnIds:
+    """The ids a turn stores its messages under, chosen before its provider call."""
+
+    parent: int | None  # what the new user message follows (a regenerate's: what it answers)
+    user: int | None  # None for a regenerate: the user message is stored already
+    reply: int
+    system: int | None = None  # the root, stored only if this turn creates the chat
+
+
+@dataclass(frozen=True)
 class TurnRecord:
     """A finished (or cancelled) turn, ready to be written in one transaction."""
 
     user_id: int
     chat_id: str
     system_prompt: str | None  # stored only if this turn creates the chat
-    message: str
+    message: str | None  # None for a regenerate
     sent_at: datetime
     reply: str
     model: str
     usage: Usage
     finish_reason: str | None  # one of FINISH_REASONS or None: see storable_finish_reason
+    ids: TurnIds
     chat_existed: bool = False  # whether the turn's context read found the chat
 
 
@@ -121,20 +132,6 @@ def get_chat_with_messages(user: User, chat_id: str) -> tuple[Chat, list[Message
     """Two queries, however long the chat."""
     chat = get_chat(user, chat_id)
     return chat, chat_messages(chat.id)
-
-
-def conversation(user: User, chat_id: str) -> list[tuple[str, str]] | None:
-    """The chat's (role, content) pairs in order, in one query; None if it doesn't exist."""
-    rows = db.session.execute(
-        select(Message.role, Message.content)
-        .select_from(Chat)
-        .outerjoin(Message, Message.chat_pk == Chat.id)
-        .where(Chat.user_id == user.id, Chat.chat_id == chat_id)
-        .order_by(Message.id)
-    ).all()
-    if not rows:
-        return None
-    return [(role, content) for role, content in rows if role is not None]
 
 
 def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPage:
@@ -213,22 +210,23 @@ def delete_chat(user: User, chat_id: str) -> None:
 
 
 def store_turn(record: TurnRecord) -> None:
-    """Write the turn in one short transaction.
+    """Write the turn in one short transaction: the chat's row, then its new messages.
 
-    The chat row is claimed (and row-locked) before the messages go in: two first messages
-    racing on one new chat_id land in one chat with one system message, and turns racing on
-    one chat keep their user and assistant messages next to each other.
+    The chat row is claimed (and row-locked) first, pointing at the reply (a deferred key):
+    two first messages racing on one new chat_id land in one chat with one system message.
+    A message the turn follows that went meanwhile (its branch or its chat deleted) fails
+    the insert's foreign key: 404, nothing stored.
     """
     try:
-        chat_pk, created = _claim_chat(record)
+        chat_pk, parent = _claim_chat(record)
         # Core, one multi-row statement: the ORM's bulk path costs more and adds nothing here.
-        db.session.execute(insert(Message.__table__), _message_rows(record, chat_pk, created))
+        db.session.execute(insert(Message.__table__), _message_rows(record, chat_pk, parent))
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         if db.session.get(User, record.user_id) is None:  # an admin deleted the user meanwhile
             raise UserDeleted() from exc
-        raise
+        raise NotFound("The conversation this turn follows was deleted meanwhile") from exc
     except BaseException:
         db.session.rollback()
         raise
@@ -240,54 +238,67 @@ def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
     return dialect.insert(Chat)
 
 
-def _claim_chat(record: TurnRecord) -> tuple[int, bool]:
-    """The chat's primary key, and whether this transaction created it.
+def _claim_chat(record: TurnRecord) -> tuple[int, int | None]:
+    """The chat's primary key, and the parent of the turn's first message.
 
-    Insert it, or else bump the existing row (which locks it until commit), trying first what
-    the context read saw, so that a turn usually claims its chat in one statement. A second
-    round covers a chat deleted (or created) between the two: the turn then starts it afresh.
+    A turn on an existing chat bumps it, or finds it deleted (404). A turn that creates one
+    may find it made meanwhile by another first message: it joins that chat, under its root.
     """
     now = utcnow()
-    steps = (_bump_chat, _create_chat) if record.chat_existed else (_create_chat, _bump_chat)
-    for _round in range(2):
-        for step in steps:
-            claimed = step(record, now)
-            if claimed is not None:
-                return claimed
-    raise ChatNotFound(record.chat_id)  # deleted and re-created around us twice: give up
+    if record.chat_existed:
+        existing = _bump_chat(record, now)
+        if existing is None:
+            raise ChatNotFound(record.chat_id)
+        return existing, record.ids.parent
+    created = _create_chat(record, now)
+    if created is not None:
+        return created, record.ids.parent
+    existing = _bump_chat(record, now)
+    if existing is None:  # created and deleted again around us
+        raise ChatNotFound(record.chat_id)
+    return existing, _root(existing)
 
 
-def _create_chat(record: TurnRecord, now: datetime) -> tuple[int, bool] | None:
-    created = db.session.scalar(
+def _create_chat(record: TurnRecord, now: datetime) -> int | None:
+    return db.session.scalar(
         _upsert_chat()
         .values(
             user_id=record.user_id,
             chat_id=record.chat_id,
-            title=make_title(record.message),
+            title=make_title(record.message or ""),
             model=record.model,
             created_at=now,
             updated_at=now,
+            current_message_id=record.ids.reply,
         )
         .on_conflict_do_nothing(index_elements=["user_id", "chat_id"])
         .returning(Chat.id)
     )
-    return None if created is None else (created, True)
 
 
-def _bump_chat(record: TurnRecord, now: datetime) -> tuple[int, bool] | None:
+def _bump_chat(record: TurnRecord, now: datetime) -> int | None:
     bumped = (
         update(Chat)
         .where(Chat.user_id == record.user_id, Chat.chat_id == record.chat_id)
-        .values(updated_at=now, model=record.model)
+        .values(updated_at=now, model=record.model, current_message_id=record.ids.reply)
     )
-    existing = db.session.scalar(bumped.returning(Chat.id))
-    return None if existing is None else (existing, False)
+    return db.session.scalar(bumped.returning(Chat.id))
 
 
-def _message_rows(record: TurnRecord, chat_pk: int, created: bool) -> list[dict]:
-    # Every row has the same keys, so the driver sends them in one statement.
-    def row(role: str, content: str, **extra: object) -> dict:
+def _root(chat_pk: int) -> int | None:
+    return db.session.scalar(
+        select(func.min(Message.id)).where(Message.chat_pk == chat_pk, Message.parent_id.is_(None))
+    )
+
+
+def _message_rows(record: TurnRecord, chat_pk: int, parent: int | None) -> list[dict]:
+    """The system message if the turn created the chat, the user message, the reply: each
+    the parent of the next. Every row has the same keys, so they go in one statement."""
+
+    def row(message_id: int, parent_id: int | None, role: str, content: str, **extra: object):
         return {
+            "id": message_id,
+            "parent_id": parent_id,
             "chat_pk": chat_pk,
             "role": role,
             "content": content,
@@ -299,10 +310,16 @@ def _message_rows(record: TurnRecord, chat_pk: int, created: bool) -> list[dict]
             **extra,
         }
 
-    rows = [row("system", record.system_prompt)] if created and record.system_prompt else []
-    rows.append(row("user", record.message))
+    ids = record.ids
+    rows = []
+    if ids.system is not None and parent == ids.system:  # this turn created the chat
+        rows.append(row(ids.system, None, "system", record.system_prompt or ""))
+    if ids.user is not None:
+        rows.append(row(ids.user, parent, "user", record.message or ""))
     rows.append(
         row(
+            ids.reply,
+            ids.user if ids.user is not None else parent,
             "assistant",
             record.reply.replace("\x00", "\ufffd"),  # PostgreSQL text can't hold NUL
             created_at=utcnow(),

@@ -28,6 +28,7 @@ from chatapp.services.legacy_files import (
     read_index,
     read_object,
 )
+from chatapp.services.message_ids import new_ids
 from chatapp.services.users import ADMIN_USERNAME, get_user
 
 log = logging.getLogger(__name__)
@@ -168,21 +169,32 @@ def _import_chat(run: _Run, path: Path, entry: Mapping[str, Any]) -> None:
     except LegacyDataError as exc:
         run.report.fail(str(path), str(exc))
         return
+    ids = new_ids(len(chat.messages))
     row = Chat(
         user_id=run.user.id,
         chat_id=chat.chat_id,
         title=chat.title,
         created_at=chat.created_at,
         updated_at=chat.updated_at,
+        current_message_id=ids[-1] if ids else None,  # a deferred key: checked at commit
     )
     rows = [row, run.record("chat", chat.chat_id)]
-    _commit_one(run.report, f"chat '{chat.chat_id}'", rows, lambda: _message_rows(row, chat))
+    _commit_one(run.report, f"chat '{chat.chat_id}'", rows, lambda: _message_rows(row, chat, ids))
 
 
-def _message_rows(chat_row: Chat, chat: LegacyChat) -> list[Message]:
+def _message_rows(chat_row: Chat, chat: LegacyChat, ids: list[int]) -> list[Message]:
+    """One branch, as the migration makes of older chats: each message follows the one before."""
+    parents = [None, *ids[:-1]]
     return [
-        Message(chat_pk=chat_row.id, role=m.role, content=m.content, created_at=m.created_at)
-        for m in chat.messages
+        Message(
+            id=message_id,
+            parent_id=parent_id,
+            chat_pk=chat_row.id,
+            role=m.role,
+            content=m.content,
+            created_at=m.created_at,
+        )
+        for message_id, parent_id, m in zip(ids, parents, chat.messages, strict=True)
     ]
 
 

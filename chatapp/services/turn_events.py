@@ -16,6 +16,7 @@ from chatapp.providers import ToolCall, Usage
 class Started:
     model: str
     chat_id: str | None = None  # None on the gateway, which stores no chat
+    user_message_id: int | None = None  # the chat's user message the reply answers
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Done:
     finish_reason: str | None
     chat_id: str | None = None  # set once the turn is stored in that chat
     model: str | None = None  # the model that answered, when a fallback may have taken over
+    message_id: int | None = None  # the stored reply's id, on a chat
 
 
 @dataclass(frozen=True)

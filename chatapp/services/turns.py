@@ -10,12 +10,14 @@ from datetime import datetime
 from flask import current_app
 
 from chatapp.db_types import utcnow
-from chatapp.errors import ValidationFailed
+from chatapp.errors import ChatNotFound, Conflict, ValidationFailed
 from chatapp.extensions import db
 from chatapp.models import User
 from chatapp.providers import ChatOptions, Reply, Usage
 from chatapp.providers import Message as ContextMessage
-from chatapp.services import chats, llm, prompts
+from chatapp.services import chats, llm, prompts, tree
+from chatapp.services.chats import TurnIds
+from chatapp.services.message_ids import new_ids
 from chatapp.services.turn_events import Delta, Done, Failed, Started, TurnEvents
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,20 @@ class TurnRequest:
     model: str | None = None
     temperature: float | None = None
     system_prompt_id: str | None = None
+    parent_id: str | None = None  # edit and resend: the new message follows this one
+
+
+@dataclass(frozen=True)
+class RegenerateRequest:
+    """Another answer to the user message that `message_id` (default: the leaf) answers."""
+
+    chat_id: str
+    message_id: str | None = None
+    model: str | None = None
+    temperature: float | None = None
+
+
+AnyTurnRequest = TurnRequest | RegenerateRequest
 
 
 @dataclass(frozen=True)
@@ -40,9 +56,11 @@ class PreparedTurn:
     options: ChatOptions
     context: list[ContextMessage]  # what the provider gets, cut to MAX_CONTEXT_CHARS
     system_prompt: str | None  # the chat's system message, stored if this turn creates the chat
-    message: str
+    message: str | None  # None for a regenerate, whose user message is stored already
     sent_at: datetime
     chat_existed: bool  # so that storing the turn tries the right statement first
+    ids: TurnIds
+    user_message_id: int  # the message the reply answers: the new one, or a regenerate's
 
     def record(self, reply: str, model: str, usage: Usage, finish: str | None) -> chats.TurnRecord:
         return chats.TurnRecord(
@@ -55,6 +73,7 @@ class PreparedTurn:
             model=model,
             usage=usage,
             finish_reason=chats.storable_finish_reason(finish),
+            ids=self.ids,
             chat_existed=self.chat_existed,
         )
 
@@ -63,9 +82,11 @@ class PreparedTurn:
 class TurnResult:
     chat_id: str
     reply: Reply
+    message_id: int
+    user_message_id: int
 
 
-def reply(user: User, request: TurnRequest) -> TurnResult:
+def reply(user: User, request: AnyTurnRequest) -> TurnResult:
     """A whole turn, answered in one piece and then stored.
 
     A provider failure propagates (chatapp.errors maps it), and nothing is stored.
@@ -73,10 +94,10 @@ def reply(user: User, request: TurnRequest) -> TurnResult:
     turn = _prepare(user, request)
     answer = llm.chat(turn.context, turn.model, turn.options)  # its model is the one that answered
     chats.store_turn(turn.record(answer.content, answer.model, answer.usage, answer.finish_reason))
-    return TurnResult(turn.chat_id, answer)
+    return TurnResult(turn.chat_id, answer, turn.ids.reply, turn.user_message_id)
 
 
-def stream(user: User, request: TurnRequest) -> TurnEvents:
+def stream(user: User, request: AnyTurnRequest) -> TurnEvents:
     """A turn as events, stored once at its end: Started, Delta and Ping, then Done or Failed.
 
     A failure before the provider's first chunk is raised here, not yielded, so the response
@@ -86,15 +107,29 @@ def stream(user: User, request: TurnRequest) -> TurnEvents:
     return _events(turn, llm.stream(turn.context, turn.model, turn.options))
 
 
-def _prepare(user: User, request: TurnRequest) -> PreparedTurn:
+def _prepare(user: User, request: AnyTurnRequest) -> PreparedTurn:
     """Read what the turn needs, then end the transaction before the (slow) provider call."""
+    if isinstance(request, RegenerateRequest):
+        turn = _prepare_regenerate(user, request)
+    else:
+        turn = _prepare_turn(user, request)
+    db.session.commit()  # so no pooled connection waits on the LLM with this request
+    return turn
+
+
+def _prepare_turn(user: User, request: TurnRequest) -> PreparedTurn:
+    """A new user message after the current leaf, or after `parent_id` (edit and resend)."""
     config = current_app.config
     _check_length(request.message, config["MAX_MESSAGE_CHARS"])
     chat_id = chats.check_chat_id(request.chat_id) if request.chat_id else chats.new_chat_id()
-    existing = chats.conversation(user, chat_id)
-    history = _history(user, existing, request.system_prompt_id)
+    anchor = tree.parse_id(request.parent_id) if request.parent_id else None
+    read = tree.read_path(user.id, chat_id, anchor)
+    if request.parent_id and not read.path:
+        raise tree.MessageNotFound(request.parent_id)
+    history = _history(user, read, request.system_prompt_id)
     message = ContextMessage("user", request.message)
-    turn = PreparedTurn(
+    system, message_id, reply_id = new_ids(3)  # in this order, so that ids follow the tree
+    return PreparedTurn(
         user_id=user.id,
         chat_id=chat_id,
         model=llm.resolve_model(request.model),
@@ -103,17 +138,58 @@ def _prepare(user: User, request: TurnRequest) -> PreparedTurn:
         system_prompt=next((m.content for m in history if m.role == "system"), None),
         message=request.message,
         sent_at=utcnow(),
-        chat_existed=existing is not None,
+        chat_existed=read.chat_pk is not None,
+        ids=_turn_ids(read, system, message_id, reply_id),
+        user_message_id=message_id,
     )
-    db.session.commit()  # so no pooled connection waits on the LLM with this request
-    return turn
+
+
+def _turn_ids(read: tree.PathRead, system: int, message: int, reply_id: int) -> TurnIds:
+    if read.chat_pk is None:  # a new chat: its system message is the root
+        return TurnIds(parent=system, user=message, reply=reply_id, system=system)
+    return TurnIds(parent=read.path[-1].id if read.path else None, user=message, reply=reply_id)
+
+
+def _prepare_regenerate(user: User, request: RegenerateRequest) -> PreparedTurn:
+    """A new reply, a sibling of the old one: the context ends with the message it answers."""
+    chat_id = chats.check_chat_id(request.chat_id)
+    anchor = tree.parse_id(request.message_id) if request.message_id else None
+    read = tree.read_path(user.id, chat_id, anchor)
+    if read.chat_pk is None:
+        raise ChatNotFound(chat_id)
+    if request.message_id and not read.path:
+        raise tree.MessageNotFound(request.message_id)
+    *earlier, question = _answered(read.path)
+    history = [ContextMessage(row.role, row.content) for row in earlier]
+    message = ContextMessage("user", question.content)
+    (reply_id,) = new_ids(1)
+    return PreparedTurn(
+        user_id=user.id,
+        chat_id=chat_id,
+        model=llm.resolve_model(request.model),
+        options=ChatOptions(temperature=request.temperature),
+        context=fit_context(history, message, current_app.config["MAX_CONTEXT_CHARS"]),
+        system_prompt=None,
+        message=None,
+        sent_at=utcnow(),
+        chat_existed=True,
+        ids=TurnIds(parent=question.id, user=None, reply=reply_id),
+        user_message_id=question.id,
+    )
+
+
+def _answered(path: list) -> list:
+    """The path down to the user message that the path's last message (a reply) answers."""
+    if len(path) < 2 or path[-1].role != "assistant" or path[-2].role != "user":
+        raise Conflict("Only a reply to a user message can be regenerated")
+    return path[:-1]
 
 
 def _events(turn: PreparedTurn, streaming: llm.Streaming) -> TurnEvents:
     parts: list[str] = []  # the reply as far as the client was sent it
     feed = streaming.feed
     try:
-        yield Started(streaming.model, turn.chat_id)
+        yield Started(streaming.model, turn.chat_id, turn.user_message_id)
         for event in feed:
             if isinstance(event, Delta):
                 parts.append(event.content)
@@ -137,7 +213,7 @@ def _store_streamed(turn: PreparedTurn, text: str, done: Done, model: str) -> Do
         chats.store_turn(record)
     except Exception as exc:  # the stream's status is sent: the failure is its last event
         return Failed(exc)
-    return Done(done.usage, record.finish_reason, turn.chat_id, model)
+    return Done(done.usage, record.finish_reason, turn.chat_id, model, turn.ids.reply)
 
 
 def _store_cancelled(turn: PreparedTurn, text: str, model: str) -> None:
@@ -153,13 +229,11 @@ def _check_length(message: str, limit: int) -> None:
         raise ValidationFailed(details=[detail])
 
 
-def _history(
-    user: User, existing: list[tuple[str, str]] | None, prompt_id: str | None
-) -> list[ContextMessage]:
-    """The chat's messages, or the system-prompt snapshot a new chat starts with."""
-    if existing is None:
+def _history(user: User, read: tree.PathRead, prompt_id: str | None) -> list[ContextMessage]:
+    """The branch up to the new message, or the system-prompt snapshot a new chat starts with."""
+    if read.chat_pk is None:
         return [ContextMessage("system", prompts.system_prompt_for_new_chat(user, prompt_id))]
-    return [ContextMessage(role, content) for role, content in existing]
+    return [ContextMessage(row.role, row.content) for row in read.path]
 
 
 def fit_context(

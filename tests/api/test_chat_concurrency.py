@@ -9,7 +9,7 @@ import requests
 from sqlalchemy import select
 
 from chatapp.extensions import db
-from chatapp.models import Chat, Message
+from chatapp.models import ROLES, Chat, Message
 
 SENDERS = 6
 
@@ -59,9 +59,30 @@ def test_concurrent_first_messages_on_a_new_chat_id_share_one_chat(
 
     chats, messages = stored_roles(app, "race")
     assert chats == 1
-    assert [role for role, _ in messages] == ["system"] + ["user", "assistant"] * SENDERS
+    assert sorted(role for role, _ in messages) == sorted(
+        ["system"] + ["user", "assistant"] * SENDERS
+    )
     questions = {content for role, content in messages if role == "user"}
     assert questions == {f"question {i}" for i in range(SENDERS)}
+    # Their ids were chosen before the race was decided: the tree says who follows whom. A
+    # message follows the root, or a reply stored before it read the chat.
+    root, users, replies = stored_tree(app, "race")
+    assert all(parent == root or parent in replies for parent in users.values())
+    assert sorted(replies.values()) == sorted(users)
+
+
+def stored_tree(app, chat_id: str) -> tuple[int, dict[int, int], dict[int, int]]:
+    """The chat's root, and its user messages' and replies' parents, by their ids."""
+    with app.app_context():
+        rows = db.session.execute(
+            select(Message.id, Message.parent_id, Message.role)
+            .join(Chat, Chat.id == Message.chat_pk)
+            .where(Chat.chat_id == chat_id)
+        ).all()
+        db.session.remove()
+    (root,) = [row.id for row in rows if row.parent_id is None]
+    parents = {role: {row.id: row.parent_id for row in rows if row.role == role} for role in ROLES}
+    return root, parents["user"], parents["assistant"]
 
 
 def test_concurrent_turns_on_an_existing_chat_stay_whole(app, live_server, admin, fake_ollama):

@@ -35,11 +35,13 @@ def test_streamed_deltas_joined_equal_the_stored_reply(client, admin, fake):
 
 def test_stream_starts_with_start_and_ends_with_done(client, admin, fake):
     events = [e for e in stream(client, admin, "Hi", chat_id="c1") if e[0] != "ping"]
-    assert events[0] == ("start", {"chat_id": "c1", "model": "llama3.1:8b-instruct-q8_0"})
+    name, start = events[0]
+    assert name == "start" and start.pop("user_message_id")
+    assert start == {"chat_id": "c1", "model": "llama3.1:8b-instruct-q8_0"}
     assert [name for name, _ in events[1:-1]] == ["delta"] * len(TOKENS)
     name, done = events[-1]
     assert name == "done"
-    assert done["chat_id"] == "c1" and done["finish_reason"] == "stop"
+    assert done["chat_id"] == "c1" and done["finish_reason"] == "stop" and done["message_id"]
     assert done["usage"]["completion_tokens"] == len(TOKENS)
     assert done["usage"]["prompt_tokens"] > 0
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from chatapp.db_types import utcnow
 from chatapp.extensions import db
 from chatapp.models import Chat, Message, User
+from chatapp.services.message_ids import new_ids
 
 
 def add_chats(app, username: str, chats: int, messages_each: int, prefix: str) -> None:
-    """Store chats directly: fast enough for thousands of rows."""
+    """Store chats directly, each one branch: fast enough for thousands of rows."""
     now = utcnow()
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.username == username))
@@ -28,12 +29,16 @@ def add_chats(app, username: str, chats: int, messages_each: int, prefix: str) -
                 )
                 .returning(Chat.id)
             )
+            ids = new_ids(messages_each)
             rows = [
-                {"chat_pk": chat_pk, "role": ("user", "assistant")[i % 2], "content": f"m{i}"}
+                {"id": ids[i], "parent_id": ids[i - 1] if i else None, "chat_pk": chat_pk,
+                 "role": ("user", "assistant")[i % 2], "content": f"m{i}"}
                 for i in range(messages_each)
-            ]
+            ]  # fmt: skip
             if rows:
                 db.session.execute(insert(Message), rows)
+                leaf = update(Chat).where(Chat.id == chat_pk).values(current_message_id=ids[-1])
+                db.session.execute(leaf)
         db.session.commit()
         db.session.remove()
 
@@ -54,6 +59,8 @@ def test_reading_a_chat_takes_as_many_queries_for_1000_messages_as_for_10(
     short = statements(client, count_queries, admin, "GET", "/chat/history/short0")
     long = statements(client, count_queries, admin, "GET", "/chat/history/long0")
     assert short == long
+    shown = client.get("/chat/history/long0", headers=admin.headers).get_json()["history"]
+    assert [m["content"] for m in shown["messages"]] == [f"m{i}" for i in range(1000)]
 
 
 def test_exporting_a_chat_takes_as_many_queries_for_1000_messages_as_for_10(

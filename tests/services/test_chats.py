@@ -13,6 +13,7 @@ from chatapp.extensions import db
 from chatapp.models import Message, User
 from chatapp.providers import Usage
 from chatapp.services import chats
+from chatapp.services.message_ids import new_ids
 
 
 @pytest.mark.parametrize(
@@ -53,6 +54,8 @@ def test_unknown_finish_reasons_are_stored_as_null(reason, stored):
 
 
 def record(user_id: int, chat_id: str, message: str) -> chats.TurnRecord:
+    """A first turn on `chat_id`: on a chat that exists, it joins it under its root."""
+    system, user, reply = new_ids(3)
     return chats.TurnRecord(
         user_id=user_id,
         chat_id=chat_id,
@@ -63,6 +66,7 @@ def record(user_id: int, chat_id: str, message: str) -> chats.TurnRecord:
         model="m",
         usage=Usage(1, 2),
         finish_reason="stop",
+        ids=chats.TurnIds(parent=system, user=user, reply=reply, system=system),
     )
 
 

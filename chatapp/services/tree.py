@@ -1,0 +1,223 @@
+"""A chat as a tree of messages (SPEC 14): its branches read, switched and deleted.
+
+Each read is one statement whatever the tree's size: a recursive CTE walks from a message up
+to the root (a branch) or down to the leaves (a subtree), by the primary key and the
+parent_id index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    Row,
+    ScalarSelect,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from chatapp.errors import Conflict, NotFound
+from chatapp.extensions import db
+from chatapp.models import Chat, Message, User
+from chatapp.services import message_ids
+from chatapp.services.chats import get_chat
+
+
+class MessageNotFound(NotFound):
+    def __init__(self, message_id: str) -> None:
+        super().__init__(f"Message '{message_id}' not found in this chat")
+
+
+@dataclass(frozen=True)
+class TreeMessage:
+    """A message of the current branch, with the ids of its siblings (itself included)."""
+
+    id: int
+    parent_id: int | None
+    role: str
+    content: str
+    created_at: datetime
+    model: str | None
+    finish_reason: str | None
+    sibling_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class PathRead:
+    """What a turn reads: its chat (if any) and the path from the root down to an anchor."""
+
+    chat_pk: int | None  # None: no such chat for this user
+    path: list[Row]  # id, parent_id, role, content; root first; [] if the anchor isn't there
+
+
+def parse_id(message_id: str) -> int:
+    """An id from the API as ours; one that can't be ours is as unknown as a missing one."""
+    parsed = message_ids.parse(message_id)
+    if parsed is None:
+        raise MessageNotFound(message_id)
+    return parsed
+
+
+def branch_up(anchor: CTE | int, *columns: str) -> CTE:
+    """A recursive CTE: `anchor` (a message id, or a CTE's `anchor_id`) and its ancestors,
+    with their depth (0 for the anchor) and the Message `columns` named."""
+    fields = [getattr(Message, name) for name in ("id", "parent_id", *columns)]
+    start = select(*fields, literal(0).label("depth"))
+    if isinstance(anchor, CTE):  # the anchor must be in the CTE's chat (its `id`)
+        start = start.join(
+            anchor, and_(Message.id == anchor.c.anchor_id, Message.chat_pk == anchor.c.id)
+        )
+    else:
+        start = start.where(Message.id == anchor)
+    walk = start.cte("branch", recursive=True)
+    parent = aliased(Message, name="parent")
+    step = select(*[getattr(parent, f.key) for f in fields], walk.c.depth + 1).where(
+        parent.id == walk.c.parent_id
+    )
+    return walk.union_all(step)
+
+
+def read_path(user_id: int, chat_id: str, anchor: int | None) -> PathRead:
+    """The chat and the path from its root to `anchor` (default: the current leaf), at once."""
+    chat = (
+        select(Chat.id, func.coalesce(literal(anchor), Chat.current_message_id).label("anchor_id"))
+        .where(Chat.user_id == user_id, Chat.chat_id == chat_id)
+        .cte("chat")
+    )
+    walk = branch_up(chat, "role", "content")
+    rows = db.session.execute(
+        select(chat.c.id.label("chat_pk"), walk.c.id, walk.c.parent_id, walk.c.role, walk.c.content)
+        .select_from(chat.outerjoin(walk, true()))
+        .order_by(walk.c.depth.desc())
+    ).all()
+    if not rows:
+        return PathRead(None, [])
+    return PathRead(rows[0].chat_pk, [row for row in rows if row.id is not None])
+
+
+def current_branch(chat: Chat) -> list[TreeMessage]:
+    """The chat's current branch, root first, each message with its siblings: one statement."""
+    if chat.current_message_id is None:
+        return []
+    walk = branch_up(chat.current_message_id)
+    sibling = aliased(Message, name="sibling")
+    on_branch = sibling.id == walk.c.id
+    rows = db.session.execute(
+        select(
+            walk.c.depth,
+            sibling.id,
+            sibling.parent_id,
+            on_branch.label("on_branch"),
+            *[
+                case((on_branch, getattr(sibling, name))).label(name)
+                for name in ("role", "content", "created_at", "model", "finish_reason")
+            ],
+        )
+        .join(walk, or_(sibling.parent_id == walk.c.parent_id, on_branch))
+        .where(sibling.chat_pk == chat.id)
+        .order_by(walk.c.depth.desc(), sibling.id)
+    ).all()
+    return _with_siblings(rows)
+
+
+def _with_siblings(rows: Sequence[Row]) -> list[TreeMessage]:
+    by_depth: dict[int, list[Row]] = {}
+    for row in rows:
+        by_depth.setdefault(row.depth, []).append(row)
+    return [_tree_message(group) for group in by_depth.values()]
+
+
+def _tree_message(group: list[Row]) -> TreeMessage:
+    own = next(row for row in group if row.on_branch)
+    return TreeMessage(
+        id=own.id,
+        parent_id=own.parent_id,
+        role=own.role,
+        content=own.content,
+        created_at=own.created_at,
+        model=own.model,
+        finish_reason=own.finish_reason,
+        sibling_ids=tuple(row.id for row in group),
+    )
+
+
+def subtree(chat_pk: int, message_id: int) -> CTE:
+    """A recursive CTE: the message (if it is in the chat) and every message below it."""
+    start = select(Message.id, Message.parent_id).where(
+        Message.id == message_id, Message.chat_pk == chat_pk
+    )
+    walk = start.cte("subtree", recursive=True)
+    child = aliased(Message, name="child")
+    return walk.union_all(select(child.id, child.parent_id).where(child.parent_id == walk.c.id))
+
+
+def newest_leaf(messages: Any) -> ScalarSelect:
+    """The newest of `messages` (a Message alias or a CTE's columns) with no child: ids
+    increase with time."""
+    child = aliased(Message, name="leaf_child")
+    no_child = ~exists().where(child.parent_id == messages.id)
+    return select(func.max(messages.id)).where(no_child).scalar_subquery()
+
+
+def switch(user: User, chat_id: str, message_id: str) -> Chat:
+    """The current branch becomes the path to the message, down to its newest leaf."""
+    chat = get_chat(user, chat_id)
+    leaf = db.session.scalar(select(newest_leaf(subtree(chat.id, parse_id(message_id)).c)))
+    if leaf is None:
+        raise MessageNotFound(message_id)
+    _set_current(chat, leaf)
+    db.session.commit()
+    return chat
+
+
+def delete_branch(user: User, chat_id: str, message_id: str) -> Chat:
+    """Delete the message and its subtree (not the root); the current branch moves to the
+    newest remaining leaf if its leaf went."""
+    chat, target = get_chat(user, chat_id), parse_id(message_id)
+    below = subtree(chat.id, target)
+    found = db.session.execute(
+        select(
+            func.count().label("size"),
+            func.max(case((below.c.id == target, below.c.parent_id))).label("up"),
+            func.max(case((below.c.id == chat.current_message_id, 1), else_=0)).label("current"),
+        )
+    ).one()
+    if not found.size:
+        raise MessageNotFound(message_id)
+    if found.up is None:
+        raise _root_refused()
+    db.session.execute(delete(Message).where(Message.id == target))  # the subtree cascades
+    if found.current:
+        leaf = aliased(Message, name="leaf")
+        _set_current(chat, newest_leaf(leaf).where(leaf.chat_pk == chat.id))
+    db.session.commit()
+    return chat
+
+
+def _root_refused() -> Conflict:
+    # 409, not 422: the id is well formed and names a message; it is the root that can't go.
+    return Conflict("The root message can't be deleted: delete the chat instead")
+
+
+def _set_current(chat: Chat, leaf: int | ScalarSelect) -> None:
+    # Which branch is shown is no new activity: updated_at (the list's order) stays.
+    db.session.execute(
+        update(Chat)
+        .where(Chat.id == chat.id)
+        .values(current_message_id=leaf, updated_at=Chat.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(chat, ["current_message_id"])
