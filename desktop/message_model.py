@@ -187,11 +187,17 @@ def _same(mine: Message, stored: Message) -> bool:
 
 def _take(mine: Message, stored: Message) -> bool:
     """Copy the server's ids into a row shown; True if what the row shows changes."""
-    before = mine.branch, bool(mine.id)  # a stored row shows its actions (Edit, Delete…)
+    before = _looks(mine)
     mine.id, mine.parent_id = stored.id, stored.parent_id
     mine.sibling_ids = list(stored.sibling_ids)
     mine.timestamp = stored.timestamp or mine.timestamp
-    return (mine.branch, bool(mine.id)) != before
+    return _looks(mine) != before
+
+
+def _looks(message: Message) -> tuple[tuple[int, int], bool] | None:
+    """What of its ids a row shows: its switcher, and its actions once stored (Edit,
+    Delete…); nothing while it streams."""
+    return None if message.streaming else (message.branch, bool(message.id))
 
 
 class TokenBuffer(QObject):

@@ -246,9 +246,9 @@ class ChatSessionController(QObject):
             return
         self._buffer.flush()
         self._stream = None
-        self.messages.finish_last(reply.done.finish_reason, rendered=(reply.text, reply.html))
         if reply.messages is not None and chat_id == self.current_chat_id:
-            self.messages.adopt(reply.messages)
+            self.messages.adopt(reply.messages)  # first: the reply is rendered once, below
+        self.messages.finish_last(reply.done.finish_reason, rendered=(reply.text, reply.html))
         self.busy_changed.emit(False)
         self.usage_changed.emit(reply.done.usage)
         self.reply_finished.emit(chat_id, reply.text)

@@ -149,3 +149,13 @@ def test_rows_rendered_again_in_place_read_as_a_full_render_does(qtbot) -> None:
     assert transcript.toPlainText() == fresh.toPlainText()
     assert transcript.toPlainText().count("‹ 1 / 2 ›") == 6
     assert len(transcript.document().rootFrame().childFrames()) == 6
+
+
+def test_ids_taken_while_a_reply_streams_leave_that_reply_to_be_rendered_once(qtbot) -> None:  # noqa: ANN001
+    model = MessageModel()
+    model.set_messages([Message("user", "q"), Message("assistant", "a", streaming=True)])
+    changed: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda top, bottom: changed.append((top.row(), bottom.row())))
+    model.adopt(_rows(("user", "q", "2", ["2"]), ("assistant", "a", "3", ["3"])))
+    assert changed == [(0, 0)]  # the reply is drawn when it finishes, with its actions
+    assert model.message(1).id == "3"
