@@ -11,17 +11,20 @@ from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.api_client import ApiClient
+from desktop.dialogs.shortcuts import ShortcutsDialog
 from desktop.main_window import MainWindow
 from tests.desktop.helpers import WAIT_MS, answering, click, focus, open_chat, wait_idle
 from tests.fakes.ollama import FakeOllama
+from tests.servers import free_port
 
 Button = QMessageBox.StandardButton
 
 
 @pytest.fixture
 def ollama() -> Iterator[FakeOllama]:
-    """A fake Ollama of this module's own, so a test can take it down."""
-    with FakeOllama() as fake:
+    """A fake Ollama of this module's own, on a fixed port, so a test can take it down and
+    bring it back."""
+    with FakeOllama(port=free_port()) as fake:
         yield fake
 
 
@@ -302,6 +305,37 @@ def test_a_regenerate_with_the_provider_down_changes_nothing(
     assert api.get_chat(window.session.current_chat_id or "").messages[-1].sibling_ids == [
         window.session.messages.message(_row(window, "Four.")).id
     ]
+
+
+def test_retry_regenerates_once_the_provider_is_back(
+    qtbot,
+    window: MainWindow,
+    ollama: FakeOllama,
+    api: ApiClient,  # noqa: ANN001
+) -> None:
+    _turn(qtbot, window, ollama, "What is 2+2?", "Four.")
+    ollama.stop()
+    focus(qtbot, window.composer.edit)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.banner.isVisible, timeout=WAIT_MS)
+    _settle(qtbot, window)
+    ollama.start()
+    ollama.tokens = ["4, of course."]
+    qtbot.mouseClick(window.banner.retry_button, Qt.MouseButton.LeftButton)
+    _settle(qtbot, window)
+    assert _shown(window) == ["What is 2+2?", "4, of course."]
+    assert _stored(api, window) == _shown(window)
+    assert "‹ 2 / 2 ›" in window.transcript.toPlainText()
+
+
+def test_the_shortcuts_dialog_lists_regenerate_and_edit(window: MainWindow) -> None:
+    dialog = ShortcutsDialog(window.actions(), window)
+    table = dialog.table
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Ctrl+R"] == "Regenerate Last Reply"
+    assert rows["Up (in an empty message box)"] == "Edit your last message"
+    assert rows["Esc (while editing a message)"] == "Cancel the edit"
+    dialog.deleteLater()
 
 
 def test_a_failed_edit_keeps_the_edited_text_in_the_editor(
