@@ -16,6 +16,7 @@ from desktop.controllers.session_jobs import (
     chat_list,
     export_to,
     history,
+    stopped_read_back,
     stream_reply,
 )
 from desktop.jobs import ApiJobs, Job
@@ -245,7 +246,7 @@ class ChatSessionController(QObject):
         if self._stream is not worker:
             return
         self._buffer.flush()
-        self._stream = None
+        self._stream, self._undo = None, None
         if reply.messages is not None and chat_id == self.current_chat_id:
             self.messages.adopt(reply.messages)  # first: the reply is rendered once, below
         self.messages.finish_last(reply.done.finish_reason, rendered=(reply.text, reply.html))
@@ -278,6 +279,7 @@ class ChatSessionController(QObject):
         worker, self._stream = self._stream, None
         if worker is None:
             return
+        self._undo = None  # what arrived stays
         worker.cancel()
         self._buffer.flush()
         self.messages.finish_last("cancelled")
@@ -289,9 +291,9 @@ class ChatSessionController(QObject):
 
     def _read_back(self, chat_id: str | None) -> None:
         if chat_id is not None and chat_id == self.current_chat_id:
-            job = partial(history, chat_id=chat_id)
+            job = partial(stopped_read_back, chat_id=chat_id)
             self.jobs.run(job, self._adopt, "Reading the chat", latest="open")
 
-    def _adopt(self, messages: list[Message]) -> None:
-        if not self.busy:
+    def _adopt(self, messages: list[Message] | None) -> None:
+        if messages is not None and not self.busy:
             self.messages.adopt(messages)

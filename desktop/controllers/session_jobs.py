@@ -3,6 +3,7 @@ or again), read, switch, cut or export a chat."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,26 @@ def _read_back(client: ApiClient, chat_id: str) -> list[Message] | None:
         return _shown(client.get_chat(chat_id).messages)
     except ApiClientError:
         return None  # the turn is stored all the same; its ids come with the next read
+
+
+STOPPED_READS = 20  # a stopped reply is stored once the server sees the client gone
+STOPPED_READ_GAP = 0.1
+
+
+def stopped_read_back(client: ApiClient, worker: Worker, *, chat_id: str) -> list[Message] | None:
+    """The chat once the server has stored the reply just stopped, for its id; None if that
+    does not come soon (its actions then come with the next read of the chat)."""
+    for _ in range(STOPPED_READS):
+        try:
+            stored = client.get_chat(chat_id).messages
+        except ApiClientError:
+            stored = []  # a new chat is not there before its first turn is stored
+        if stored and stored[-1].finish_reason == "cancelled":
+            return _shown(stored)
+        if worker.cancelled:
+            return None
+        time.sleep(STOPPED_READ_GAP)
+    return None
 
 
 def chat_list(client: ApiClient, worker: Worker, *, query: str) -> list[ChatSummary]:

@@ -39,9 +39,10 @@ from desktop.markdown_render import (
     render_markdown,
     stable_prefix_length,
 )
-from desktop.message_model import SHOWN_AT_FIRST, Message, MessageModel
+from desktop.message_model import SHOWN_AT_FIRST, MessageModel
 from desktop.models import short_time
 from desktop.theme import is_dark
+from desktop.widgets.message_links import actions, switcher
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -112,35 +113,6 @@ def avatar(role: str) -> QImage:
     painter.drawText(QRectF(image.rect()), Qt.AlignmentFlag.AlignCenter, letter)
     painter.end()
     return image
-
-
-_GAP = "&nbsp;&nbsp;&nbsp;"
-# What a stored message offers, by role; links, as the whole transcript is one document.
-_ACTIONS = {
-    "user": (("copy", "Copy"), ("edit", "Edit"), ("delete", "Delete")),
-    "assistant": (("copy", "Copy"), ("regen", "Regenerate"), ("delete", "Delete")),
-}
-
-
-def _actions(row: int, message: Message) -> str:
-    """The message's links: Copy always, the branch actions once the server has its id."""
-    actions = _ACTIONS.get(message.role, ()) if message.id else ()
-    links = [f'<a class="act" href="{s}:{row}">{label}</a>' for s, label in actions]
-    return _GAP + _GAP.join(links or [f'<a class="act" href="copy:{row}">Copy</a>'])
-
-
-def _switcher(row: int, message: Message) -> str:
-    """ "‹ 2 / 3 ›" for a message with siblings; an arrow at an end is plain text."""
-    n, count = message.branch
-    if count < 2:
-        return ""
-
-    def arrow(step: int, glyph: str) -> str:
-        if message.sibling(step) is None:
-            return f'<span class="meta">&nbsp;{glyph}&nbsp;</span>'
-        return f'<a class="arrow" href="branch:{row}:{step}">&nbsp;{glyph}&nbsp;</a>'
-
-    return f"{_GAP}{arrow(-1, '‹')}{n}&nbsp;/&nbsp;{count}{arrow(1, '›')}"
 
 
 class Transcript(QTextBrowser):
@@ -244,7 +216,7 @@ class Transcript(QTextBrowser):
 
         meta_html = f'<span class="meta"> · {" · ".join(meta)}</span>' if meta else ""
         who = _WHO.get(message.role, role)
-        tools = "" if message.streaming else _switcher(row, message) + _actions(row, message)
+        tools = "" if message.streaming else switcher(row, message) + actions(row, message)
         body = message.rendered() if body is None else body
         body = body.replace('href="code:', f'href="code:{row}:')  # a block's Copy names its row
         return (

@@ -190,6 +190,33 @@ def test_ctrl_r_regenerates_the_reply_with_the_model_picked(
     assert sent == ["What is 2+2?"]
 
 
+def test_a_stopped_regenerate_stays_as_a_stopped_answer_beside_the_first(
+    qtbot,
+    window: MainWindow,
+    ollama: FakeOllama,
+    api: ApiClient,  # noqa: ANN001
+) -> None:
+    _turn(qtbot, window, ollama, "Count slowly", "1 2 3.")
+    ollama.tokens = [f"n{i} " for i in range(200)]
+    ollama.token_delay = 0.05
+    focus(qtbot, window.composer.edit)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    last = window.session.messages.rowCount() - 1
+    qtbot.waitUntil(
+        lambda: len(window.session.messages.message(last).content.split()) >= 3, timeout=WAIT_MS
+    )
+    qtbot.mouseClick(window.composer.button, Qt.MouseButton.LeftButton)  # Stop
+    qtbot.waitUntil(lambda: bool(window.session.messages.message(last).id), timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    stopped = window.session.messages.message(last)
+    assert stopped.finish_reason == "cancelled" and stopped.branch == (2, 2)
+    page = window.transcript.toPlainText()
+    assert "stopped" in page and "‹ 2 / 2 ›" in page and "Regenerate" in page
+    assert api.get_chat(window.session.current_chat_id or "").messages[-1].finish_reason == (
+        "cancelled"
+    )
+
+
 def test_the_regenerate_link_of_an_earlier_reply_answers_that_question_again(
     qtbot,
     window: MainWindow,
