@@ -22,9 +22,9 @@ from sqlalchemy import (
     exists,
     func,
     literal,
-    or_,
     select,
     true,
+    union_all,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -34,6 +34,8 @@ from chatapp.extensions import db
 from chatapp.models import Chat, Message, User
 from chatapp.services import message_ids
 from chatapp.services.chats import get_chat
+
+SHOWN = ("role", "content", "created_at", "model", "finish_reason")  # of branch messages only
 
 
 class MessageNotFound(NotFound):
@@ -71,12 +73,15 @@ def parse_id(message_id: str) -> int:
     return parsed
 
 
-def branch_up(anchor: CTE | int, *columns: str) -> CTE:
-    """A recursive CTE: `anchor` (a message id, or a CTE's `anchor_id`) and its ancestors,
-    with their depth (0 for the anchor) and the Message `columns` named."""
-    fields = [getattr(Message, name) for name in ("id", "parent_id", *columns)]
-    start = select(*fields, literal(0).label("depth"))
-    if isinstance(anchor, CTE):  # the anchor must be in the CTE's chat (its `id`)
+def branch_up(anchor: CTE | int) -> CTE:
+    """A recursive CTE of (id, parent_id, depth): `anchor` (a message id, or a CTE's
+    `anchor_id` in its chat `id`) at depth 0, and its ancestors up to the root.
+
+    Each step looks its parent up by the primary key in a scalar subquery: a plain join there
+    lets PostgreSQL pick a hash join that scans the table once per step on small tables.
+    """
+    start = select(Message.id, Message.parent_id, literal(0).label("depth"))
+    if isinstance(anchor, CTE):
         start = start.join(
             anchor, and_(Message.id == anchor.c.anchor_id, Message.chat_pk == anchor.c.id)
         )
@@ -84,8 +89,9 @@ def branch_up(anchor: CTE | int, *columns: str) -> CTE:
         start = start.where(Message.id == anchor)
     walk = start.cte("branch", recursive=True)
     parent = aliased(Message, name="parent")
-    step = select(*[getattr(parent, f.key) for f in fields], walk.c.depth + 1).where(
-        parent.id == walk.c.parent_id
+    grandparent = select(parent.parent_id).where(parent.id == walk.c.parent_id).scalar_subquery()
+    step = select(walk.c.parent_id, grandparent, walk.c.depth + 1).where(
+        walk.c.parent_id.is_not(None)
     )
     return walk.union_all(step)
 
@@ -97,10 +103,12 @@ def read_path(user_id: int, chat_id: str, anchor: int | None) -> PathRead:
         .where(Chat.user_id == user_id, Chat.chat_id == chat_id)
         .cte("chat")
     )
-    walk = branch_up(chat, "role", "content")
+    walk = branch_up(chat)
+    path = walk.join(Message, Message.id == walk.c.id)
+    columns = (walk.c.id, walk.c.parent_id, Message.role, Message.content)
     rows = db.session.execute(
-        select(chat.c.id.label("chat_pk"), walk.c.id, walk.c.parent_id, walk.c.role, walk.c.content)
-        .select_from(chat.outerjoin(walk, true()))
+        select(chat.c.id.label("chat_pk"), *columns)
+        .select_from(chat.outerjoin(path, true()))
         .order_by(walk.c.depth.desc())
     ).all()
     if not rows:
@@ -115,21 +123,19 @@ def current_branch(chat: Chat) -> list[TreeMessage]:
     walk = branch_up(chat.current_message_id)
     sibling = aliased(Message, name="sibling")
     on_branch = sibling.id == walk.c.id
-    rows = db.session.execute(
-        select(
-            walk.c.depth,
-            sibling.id,
-            sibling.parent_id,
-            on_branch.label("on_branch"),
-            *[
-                case((on_branch, getattr(sibling, name))).label(name)
-                for name in ("role", "content", "created_at", "model", "finish_reason")
-            ],
-        )
-        .join(walk, or_(sibling.parent_id == walk.c.parent_id, on_branch))
-        .where(sibling.chat_pk == chat.id)
-        .order_by(walk.c.depth.desc(), sibling.id)
-    ).all()
+    columns = (
+        walk.c.depth,
+        sibling.id,
+        sibling.parent_id,
+        on_branch.label("on_branch"),
+        *[case((on_branch, getattr(sibling, name))).label(name) for name in SHOWN],
+    )
+    # A message's siblings share its parent, found by the parent_id index; the root (no
+    # parent) is its own only sibling. Two joins, not one on an OR that no index serves.
+    siblings = select(*columns).join(walk, sibling.parent_id == walk.c.parent_id)
+    root = select(*columns).join(walk, and_(on_branch, walk.c.parent_id.is_(None)))
+    both = union_all(siblings, root).subquery()
+    rows = db.session.execute(select(both).order_by(both.c.depth.desc(), both.c.id)).all()
     return _with_siblings(rows)
 
 

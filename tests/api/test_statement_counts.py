@@ -6,20 +6,25 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, select, update
 
 from chatapp.db_types import utcnow
 from chatapp.extensions import db
-from chatapp.models import SystemPrompt, User
+from chatapp.models import Chat, Message, SystemPrompt, User
 from chatapp.ratelimit.storage import ENGINE_KEY
+from chatapp.services.message_ids import new_ids
 from tests.api.test_history_queries import add_chats
 
 # The request pipeline's share, which other changes may move (change the number here):
 AUTH_STATEMENTS = 1  # the key joined with its user (last_used_at is written once a minute)
 LIMIT_STATEMENTS = 1  # the request's hits (hourly, and LLM on a turn), in one statement
 # What the endpoints themselves send:
-TURN_OWN_STATEMENTS = 3  # the context read, the chat's update, the messages' insert
+# The context read (the chat and its branch up from the leaf, one recursive CTE), the chat's
+# update (current leaf, updated_at, model), the messages' insert (one multi-row statement). The
+# same on both databases, for a continue, an edit and a regenerate.
+TURN_OWN_STATEMENTS = 3
 TURN_BUDGET = 5  # issue 16: a turn on an existing chat, limits included
+READ_OWN_STATEMENTS = 2  # the chat; its current branch with each message's siblings
 
 
 @contextmanager
@@ -70,6 +75,43 @@ def turn(app, client, user, chat_id: str) -> list[str]:
     body = {"message": "hi", "chat_id": chat_id}
     assert client.post("/chat", json=body, headers=user.headers).status_code == 200
     return counted(app, client, user, "POST", "/chat", json=body)
+
+
+def add_tree(app, username: str, chat_id: str, size: int) -> dict[str, int]:
+    """A chat of `size` messages in branches: each user message has a first reply left as a
+    side branch and a second that the next user message follows. Returns a few ids."""
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        now = utcnow()
+        chat_pk = db.session.scalar(
+            insert(Chat)
+            .values(user_id=user_id, chat_id=chat_id, title="tree", created_at=now, updated_at=now)
+            .returning(Chat.id)
+        )
+        rows, ids = _tree_rows(chat_pk, size)
+        db.session.execute(insert(Message), rows)
+        db.session.execute(
+            update(Chat).where(Chat.id == chat_pk).values(current_message_id=ids["leaf"])
+        )
+        db.session.commit()
+        db.session.remove()
+    return ids
+
+
+def _tree_rows(chat_pk: int, size: int) -> tuple[list[dict], dict[str, int]]:
+    ids = new_ids(size)
+    rows = [{"id": ids[0], "parent_id": None, "role": "system", "content": "root"}]
+    parent = ids[0]
+    for n in range(1, size):
+        role = ("user", "assistant", "assistant")[(n - 1) % 3]
+        rows.append({"id": ids[n], "parent_id": parent, "role": role, "content": f"m{n}"})
+        # a user message and its second reply carry the branch on; the first reply is a side
+        parent = parent if (n - 1) % 3 == 1 else ids[n]
+    inner = next(row["id"] for row in rows if row["role"] == "user")
+    leaf = next(row for row in reversed(rows) if row["role"] == "assistant")
+    for row in rows:
+        row["chat_pk"] = chat_pk
+    return rows, {"inner": inner, "leaf": leaf["id"]}
 
 
 def test_a_turn_on_an_existing_chat_sends_auth_limits_one_read_and_one_write(app, client, admin):
@@ -153,3 +195,47 @@ def test_reads_run_outside_a_transaction_and_writes_inside_one(app, client, admi
     written = _autocommit_by_statement(app, client, admin, "POST", "/chat", json=body)
     assert written and not any(written)  # the same pooled connection, back in transactions
     assert all(_autocommit_by_statement(app, client, admin, "GET", "/system-prompts"))
+
+
+def test_reading_a_tree_of_1000_messages_costs_what_a_tree_of_10_does(app, client, admin):
+    add_tree(app, "admin", "small", 10)
+    add_tree(app, "admin", "large", 1000)
+    for path in ("/chat/history/small", "/chat/history/large"):
+        statements = counted(app, client, admin, "GET", path)
+        assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + READ_OWN_STATEMENTS, path
+    large = client.get("/chat/history/large", headers=admin.headers).get_json()["history"]
+    assert len(large["messages"]) > 600  # the branch, not the whole tree of 1000
+    assert sorted({len(m["sibling_ids"]) for m in large["messages"]}) == [1, 2]
+
+
+def tree_turns(app, client, admin, size: int) -> list[int]:
+    """The statements of a continue, an edit and a regenerate on a tree of `size`."""
+    ids = add_tree(app, "admin", f"t{size}", size)
+    chat = f"t{size}"
+    bodies = [
+        ("/chat", {"message": "hi", "chat_id": chat}),
+        ("/chat", {"message": "edited", "chat_id": chat, "parent_id": str(ids["inner"])}),
+        ("/chat/regenerate", {"chat_id": chat}),
+    ]
+    assert client.post("/chat", json=bodies[0][1], headers=admin.headers).status_code == 200
+    return [len(counted(app, client, admin, "POST", path, json=body)) for path, body in bodies]
+
+
+def test_continue_edit_and_regenerate_cost_the_same_on_trees_of_10_and_1000(app, client, admin):
+    small, large = tree_turns(app, client, admin, 10), tree_turns(app, client, admin, 1000)
+    assert small == large
+    assert small == [AUTH_STATEMENTS + LIMIT_STATEMENTS + TURN_OWN_STATEMENTS] * 3
+    assert max(small) <= TURN_BUDGET
+
+
+def test_switching_and_deleting_a_branch_cost_the_same_on_trees_of_10_and_1000(app, client, admin):
+    counts = []
+    for size in (10, 1000):
+        ids = add_tree(app, "admin", f"t{size}", size)
+        body = {"message_id": str(ids["inner"])}
+        switching = counted(app, client, admin, "POST", f"/chat/history/t{size}/switch", json=body)
+        deleting = counted(
+            app, client, admin, "DELETE", f"/chat/history/t{size}/messages/{ids['inner']}"
+        )
+        counts.append((len(switching), len(deleting)))
+    assert counts[0] == counts[1]
