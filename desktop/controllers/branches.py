@@ -41,9 +41,14 @@ class BranchController(QObject):
             self.cancel_edit()
 
     def _ready(self) -> bool:
+        """Nothing streams and no edit waits: one change to the tree at a time, so that an
+        edit's text is never lost under it."""
         if self.session.busy:
             self.busy_refused.emit("Wait for the reply to finish (or stop it) first")
-        return not self.session.busy and self.session.current_chat_id is not None
+        elif self.editing is not None:
+            self.busy_refused.emit("Send the edited message, or cancel it (Esc), first")
+        idle = not self.session.busy and self.editing is None
+        return idle and self.session.current_chat_id is not None
 
     # Edit and resend
     def edit_last(self) -> None:

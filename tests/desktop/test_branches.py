@@ -165,6 +165,23 @@ def test_esc_cancels_an_edit_and_gives_the_draft_back(
     assert [r.path for r in ollama.requests].count("/api/chat") == 1
 
 
+def test_other_branch_actions_wait_while_an_edit_is_open(
+    qtbot,
+    window: MainWindow,
+    ollama: FakeOllama,  # noqa: ANN001
+) -> None:
+    _turn(qtbot, window, ollama, "What is 2+2?", "Four.")
+    focus(qtbot, window.composer.edit)
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_Up)
+    qtbot.keyClicks(window.composer.edit, " Exactly?")
+    qtbot.keyClick(window.composer.edit, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    assert "cancel it" in window.status.currentMessage()
+    assert window.composer.editing and window.composer.text() == "What is 2+2? Exactly?"
+    assert _shown(window) == ["What is 2+2?", "Four."]
+    assert [r.path for r in ollama.requests].count("/api/chat") == 1
+
+
 def test_ctrl_r_regenerates_the_reply_with_the_model_picked(
     qtbot,
     window: MainWindow,
