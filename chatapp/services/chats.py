@@ -108,15 +108,18 @@ def make_title(message: str) -> str:
     return line[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-def find_chat(user: User, chat_id: str) -> Chat | None:
-    return db.session.scalars(
-        select(Chat).where(Chat.user_id == user.id, Chat.chat_id == chat_id)
-    ).first()
+def find_chat(user: User, chat_id: str, for_update: bool = False) -> Chat | None:
+    query = select(Chat).where(Chat.user_id == user.id, Chat.chat_id == chat_id)
+    return db.session.scalars(query.with_for_update() if for_update else query).first()
 
 
-def get_chat(user: User, chat_id: str) -> Chat:
-    """The user's chat; someone else's is exactly as missing as one that doesn't exist."""
-    chat = find_chat(user, check_chat_id(chat_id))
+def get_chat(user: User, chat_id: str, for_update: bool = False) -> Chat:
+    """The user's chat; someone else's is exactly as missing as one that doesn't exist.
+
+    `for_update` row-locks it (PostgreSQL) for a change to its tree: a turn locks the chat
+    before it inserts below a message, so whoever changes the tree takes the same order.
+    """
+    chat = find_chat(user, check_chat_id(chat_id), for_update)
     if chat is None:
         raise ChatNotFound(chat_id)
     return chat

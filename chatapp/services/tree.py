@@ -180,7 +180,7 @@ def newest_leaf(messages: Any) -> ScalarSelect:
 
 def switch(user: User, chat_id: str, message_id: str) -> Chat:
     """The current branch becomes the path to the message, down to its newest leaf."""
-    chat = get_chat(user, chat_id)
+    chat = get_chat(user, chat_id, for_update=True)
     leaf = db.session.scalar(select(newest_leaf(subtree(chat.id, parse_id(message_id)).c)))
     if leaf is None:
         raise MessageNotFound(message_id)
@@ -192,7 +192,7 @@ def switch(user: User, chat_id: str, message_id: str) -> Chat:
 def delete_branch(user: User, chat_id: str, message_id: str) -> Chat:
     """Delete the message and its subtree (not the root); the current branch moves to the
     newest remaining leaf if its leaf went."""
-    chat, target = get_chat(user, chat_id), parse_id(message_id)
+    chat, target = get_chat(user, chat_id, for_update=True), parse_id(message_id)
     below = subtree(chat.id, target)
     found = db.session.execute(
         select(
