@@ -164,18 +164,55 @@ class ApiClient:
         model: str | None = None,
         system_prompt_id: str | None = None,
         temperature: float | None = None,
+        parent_id: str | None = None,
     ) -> ChatStream:
-        """Open a streamed reply. Iterate the result for events; errors raise ApiClientError."""
+        """Open a streamed reply. Iterate the result for events; errors raise ApiClientError.
+        With `parent_id`, the message goes below that one: an edit, on a branch of its own."""
         options = {
             "chat_id": chat_id,
             "model": model,
             "system_prompt_id": system_prompt_id,
             "temperature": temperature,
+            "parent_id": parent_id,
         }
-        body = {"message": message, "stream": True}
-        body.update({k: v for k, v in options.items() if v is not None})
+        return self._stream("/chat", {"message": message, **options})
+
+    # Branches: a chat is a tree, and the history shows its current branch
+    def regenerate(self, chat_id: str, message_id: str | None = None, **options: Any) -> ChatReply:
+        """Another answer to the question that `message_id` (default: the last reply) answers."""
+        body = {"chat_id": chat_id, "message_id": message_id, **options}
+        body = {k: v for k, v in body.items() if v is not None}
+        return parse(ChatReply, self._json("POST", "/chat/regenerate", json=body))
+
+    def stream_regenerate(
+        self,
+        chat_id: str,
+        message_id: str | None = None,
+        model: str | None = None,
+        temperature: float | None = None,
+    ) -> ChatStream:
+        """`regenerate`, streamed as `stream_chat` is."""
+        options = {"message_id": message_id, "model": model, "temperature": temperature}
+        return self._stream("/chat/regenerate", {"chat_id": chat_id, **options})
+
+    def switch_branch(self, chat_id: str, message_id: str) -> ChatHistory:
+        """Make the branch through `message_id` current; the chat as it reads now."""
+        path = f"/chat/history/{_seg(chat_id)}/switch"
+        answer = self._json("POST", path, json={"message_id": message_id})
+        return parse(ChatHistory, answer["history"])
+
+    def delete_branch(self, chat_id: str, message_id: str) -> None:
+        """Remove the message and everything below it."""
+        self._json("DELETE", f"/chat/history/{_seg(chat_id)}/messages/{_seg(message_id)}")
+
+    def _stream(self, path: str, body: Json) -> ChatStream:
+        body = {k: v for k, v in body.items() if v is not None}
         response = self._request(
-            "POST", "/chat", json=body, stream=True, headers={"Accept": "text/event-stream"}
+            "POST",
+            path,
+            json={**body, "stream": True},
+            stream=True,
+            headers={"Accept": "text/event-stream"},
         )
         return ChatStream(response, self.base_url)
 

@@ -131,11 +131,31 @@ class ChatSummary:
 
 @dataclass(frozen=True)
 class ChatMessage:
+    """A message of the chat's current branch; `sibling_ids` holds the other answers (or
+    edits) to the same parent, oldest first, itself included."""
+
     role: str = ""
     content: str = ""
     timestamp: str = ""
     model: str = ""
     finish_reason: str | None = None
+    id: str = ""
+    parent_id: str | None = None
+    sibling_ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_json(cls, data: Json) -> ChatMessage:
+        parent = data.get("parent_id")
+        return cls(
+            _text(data, "role"),
+            _text(data, "content"),
+            _text(data, "timestamp"),
+            _text(data, "model"),
+            data.get("finish_reason"),
+            _text(data, "id"),  # opaque: kept as text, whatever JSON type it came as
+            None if parent is None else str(parent),
+            [str(sibling) for sibling in data.get("sibling_ids") or []],
+        )
 
 
 @dataclass(frozen=True)
@@ -165,6 +185,8 @@ class ChatReply:
     model: str
     usage: Usage
     finish_reason: str | None = None
+    message_id: str = ""
+    user_message_id: str = ""
 
     @classmethod
     def from_json(cls, data: Json) -> ChatReply:
@@ -174,6 +196,8 @@ class ChatReply:
             _text(data, "model"),
             parse(Usage, data.get("usage") or {}),
             data.get("finish_reason"),
+            _text(data, "message_id"),
+            _text(data, "user_message_id"),
         )
 
 
@@ -259,6 +283,7 @@ class NewUser:
 class StreamStart:
     chat_id: str
     model: str
+    user_message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -271,6 +296,7 @@ class StreamDone:
     chat_id: str
     finish_reason: str | None
     usage: Usage = field(default_factory=Usage)
+    message_id: str = ""
 
 
 StreamEvent = StreamStart | StreamDelta | StreamDone
@@ -279,12 +305,15 @@ StreamEvent = StreamStart | StreamDelta | StreamDone
 def stream_event(event: str, payload: Json) -> StreamEvent | None:
     """One SSE event of a streamed reply; an `error` event raises, unknown events are None."""
     if event == "start":
-        return StreamStart(_text(payload, "chat_id"), _text(payload, "model"))
+        return StreamStart(
+            _text(payload, "chat_id"), _text(payload, "model"), _text(payload, "user_message_id")
+        )
     if event == "delta":
         return StreamDelta(_text(payload, "content"))
     if event == "done":
         usage = parse(Usage, payload.get("usage") or {})
-        return StreamDone(_text(payload, "chat_id"), payload.get("finish_reason"), usage)
+        finish = payload.get("finish_reason")
+        return StreamDone(_text(payload, "chat_id"), finish, usage, _text(payload, "message_id"))
     if event == "error":
         error = payload.get("error") or {}
         raise ApiClientError(

@@ -26,6 +26,7 @@ from desktop import __version__
 from desktop.api_types import Me
 from desktop.controllers import (
     AdminController,
+    BranchController,
     ChatSessionController,
     ConnectionController,
     PromptLibraryController,
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.library = PromptLibraryController(self.connection.jobs, self)
         self.usage = UsageController(self.connection.jobs, self)
         self.admin = AdminController(self.connection.jobs, self)
+        self.branches = BranchController(self.session, self)
         self.prompt_library: PromptLibraryDialog | None = None
         self.usage_view: UsageView | None = None
         self.admin_view: AdminView | None = None
@@ -159,6 +161,7 @@ class MainWindow(QMainWindow):
         self.prompt_combo.activated.connect(self._pick_prompt)
         self.library_button.clicked.connect(self.open_prompt_library)
         self.menu.theme_group.triggered.connect(lambda action: self.set_theme(action.data()))
+        self._connect_branches()
         self._on_busy(False)
         self._on_current_chat(None)
         self.composer.focus()
@@ -188,6 +191,20 @@ class MainWindow(QMainWindow):
         connection.dropped.connect(lambda: self._on_me(None))
         session.chats.dataChanged.connect(lambda: self._on_current_chat(session.current_chat_id))
 
+    def _connect_branches(self) -> None:
+        branches, composer, transcript = self.branches, self.composer, self.transcript
+        transcript.edit_requested.connect(branches.begin_edit)
+        transcript.regenerate_requested.connect(branches.regenerate)
+        transcript.switch_requested.connect(branches.switch)
+        transcript.delete_requested.connect(self.delete_branch)
+        composer.edit_last_requested.connect(branches.edit_last)
+        composer.edit_submitted.connect(branches.submit_edit)
+        composer.edit_cancelled.connect(branches.cancel_edit)
+        branches.edit_started.connect(composer.begin_edit)
+        branches.edit_ended.connect(composer.end_edit)
+        branches.switched.connect(transcript.reveal)
+        branches.busy_refused.connect(lambda why: self.status.showMessage(why, 4000))
+
     def _warm_up_highlighter(self) -> None:
         """Once, after start-up: load Pygments off the GUI thread (see warm_up)."""
         self.connection.reload_requested.disconnect(self._warm_up_highlighter)
@@ -210,6 +227,7 @@ class MainWindow(QMainWindow):
     def _on_busy(self, busy: bool) -> None:
         self.composer.set_busy(busy)
         self.menu.stop.setEnabled(busy)
+        self.menu.regenerate.setEnabled(not busy)
 
     def _on_current_chat(self, chat_id: str | None) -> None:
         self.sidebar.select_chat(chat_id)
@@ -260,6 +278,19 @@ class MainWindow(QMainWindow):
     def new_chat(self) -> None:
         self.session.new_chat()
         self.composer.focus()
+
+    def delete_branch(self, row: int) -> None:
+        """Ask first: the message and every message below it, on all branches, go."""
+        answer = QMessageBox.question(
+            self,
+            "Delete branch",
+            "Delete this message and everything below it, other branches included? "
+            "This cannot be undone.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            self.branches.delete(row)
 
     def focus_search(self) -> None:
         self.sidebar.search.setFocus()

@@ -30,6 +30,10 @@ class WindowActions:
         self.quit = self._action("&Quit", window.close, std.Quit)
         self.rename = self._action("&Rename Chat", window.sidebar.start_rename, "F2")
         self.stop = self._action("&Stop Reply", window.session.stop, "Esc")
+        self.regenerate = self._action(
+            "Re&generate Last Reply", window.branches.regenerate_last, "Ctrl+R"
+        )
+        self.edit_last = self._action("&Edit Last Message", window.branches.edit_last)
         self.search = self._action("Search Chats", window.focus_search, std.Find)
         self.library = self._action("&Prompt Library…", window.open_prompt_library, "Ctrl+Shift+P")
         self.usage = self._action("&Usage…", window.open_usage, "Ctrl+Shift+U")
@@ -65,6 +69,10 @@ class WindowActions:
         chat_menu = menus.addMenu("&Chat")
         for action in (self.rename, self._window.sidebar.delete_action, self.stop):
             chat_menu.addAction(action)
+        chat_menu.addSeparator()
+        chat_menu.addAction(self.edit_last)
+        chat_menu.addAction(self.regenerate)
+        chat_menu.addSeparator()
         chat_menu.addAction(self.search)
         menus.addMenu("&Prompts").addAction(self.library)
         account_menu = menus.addMenu("&Account")

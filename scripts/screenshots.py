@@ -1,9 +1,9 @@
 """`make screenshots`: the desktop app against a real chatapp server and the fake Ollama.
 
 Saves PNGs, each in the light and the dark theme, into docs/: the main window with a chat
-holding highlighted code, the prompt library, Settings with local mode's providers checked,
-an error banner with the server's reason, the first-run dialog, and the Usage and Admin
-views over a month of usage. Run it under a display
+holding highlighted code, a branched chat with its "‹ 2 / 3 ›" switchers, the prompt library,
+Settings with local mode's providers checked, an error banner with the server's reason, the
+first-run dialog, and the Usage and Admin views over a month of usage. Run it under a display
 (`xvfb-run`) or with QT_QPA_PLATFORM=offscreen.
 """
 
@@ -129,6 +129,50 @@ def shoot_main_window(app: QApplication, window: MainWindow) -> None:
     QTest.keyClick(window.composer.edit, Qt.Key.Key_Return)
     wait_until(app, lambda: idle(window))
     in_both_themes(app, window, window, "desktop-main")
+
+
+BRANCHED = "coffee-names"
+QUESTION_1 = "Suggest a name for a small coffee shop by the sea."
+ANSWERS = [
+    "How about **Tidewater Coffee**?",
+    "Maybe **The Salty Bean**: playful, and it says *seaside* at once.",
+    "Try **Harbour Roast**: calm, local, and easy to remember.",
+]
+FOLLOW_UP = ("Something shorter?", "**Brew & Breeze**, or just **Breeze**.")
+EDITED = ("Something with “salt” in it?", "**Salt & Crema**: short, and it sounds like coffee.")
+
+
+def branched_chat(api: ApiClient, ollama: FakeOllama) -> None:
+    """Three answers to the first question, the second one shown, and below it a follow-up
+    that was edited: both show a switcher, the first with both arrows."""
+
+    def answer(text: str) -> None:
+        ollama.tokens = text_tokens(text)
+
+    answer(ANSWERS[0])
+    api.chat(QUESTION_1, chat_id=BRANCHED)
+    answer(ANSWERS[1])
+    second = api.regenerate(BRANCHED).message_id
+    answer(FOLLOW_UP[1])
+    api.chat(FOLLOW_UP[0], chat_id=BRANCHED)
+    answer(EDITED[1])
+    api.chat(EDITED[0], chat_id=BRANCHED, parent_id=second)
+    answer(ANSWERS[2])
+    api.regenerate(BRANCHED, second)
+    api.switch_branch(BRANCHED, second)  # down to its newest leaf: the edited follow-up
+
+
+def shoot_branches(
+    app: QApplication, window: MainWindow, api: ApiClient, ollama: FakeOllama
+) -> None:
+    branched_chat(api, ollama)
+    window.session.load_chats()
+    wait_until(app, lambda: idle(window) and window.session.chats.row_of(BRANCHED) >= 0)
+    window.session.open_chat(BRANCHED)
+    wait_until(app, lambda: idle(window) and window.session.messages.rowCount() > 0)
+    window.branches.edit_last()  # the editor too, as Up in the empty composer opens it
+    in_both_themes(app, window, window, "desktop-branches")
+    window.composer.end_edit()
 
 
 def shoot_prompt_library(app: QApplication, window: MainWindow) -> None:
@@ -262,6 +306,7 @@ def main() -> None:
         try:
             window = open_window(app, tmp, "main", url, key)
             shoot_main_window(app, window)
+            shoot_branches(app, window, api, ollama)
             shoot_prompt_library(app, window)
             shoot_usage(app, window)
             shoot_admin(app, window)

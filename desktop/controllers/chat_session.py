@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from desktop.controllers.session_jobs import (
     chat_list,
     export_to,
     history,
+    stopped_read_back,
     stream_reply,
 )
 from desktop.jobs import ApiJobs, Job
@@ -47,6 +49,7 @@ class ChatSessionController(QObject):
         self.model_name = settings.model
         self.temperature = settings.temperature
         self._stream: Worker | None = None
+        self._undo: list[Message] | None = None  # the rows a failed branch turn puts back
         self._buffer = TokenBuffer(50, self)
         self._buffer.flushed.connect(self.messages.append_text)
         self._search = ""
@@ -163,13 +166,36 @@ class ChatSessionController(QObject):
     def send(self, text: str) -> None:
         """Send `text` into the chat open now: a Retry sends it there too, even after a switch."""
         chat_id = self.current_chat_id or uuid.uuid4().hex  # our own ID, known before `start`
-        self.jobs.run_planned(
+        self.stream_turn(
+            chat_id,
             lambda: self._begin_turn(text, chat_id),
-            None,
             "Sending",
-            on_start=lambda worker: self._watch(worker, chat_id),
             on_failed=lambda error: self.send_failed.emit(chat_id, text),
         )
+
+    def stream_turn(
+        self,
+        chat_id: str,
+        prepare: Callable[[], Job | None],
+        action: str,
+        on_failed: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        """Stream a reply into `chat_id`: `prepare` shows the turn, on the GUI thread at each
+        attempt, and returns the job that streams it (None: not now)."""
+        self.jobs.run_planned(
+            prepare,
+            None,
+            action,
+            on_start=lambda worker: self._watch(worker, chat_id),
+            on_failed=on_failed,
+        )
+
+    def show_branch(self, row: int, turn: list[Message]) -> None:
+        """Show `turn` in place of the rows from `row` on; a failed turn puts them back."""
+        self._undo = self.messages.messages()
+        self.messages.cut_from(row)
+        for message in turn:
+            self.messages.append(message)
 
     def _begin_turn(self, text: str, chat_id: str) -> Job | None:
         """Show the turn in its chat (opening it again if the user has moved on) and return
@@ -184,6 +210,7 @@ class ChatSessionController(QObject):
             self._unlisted_chat = ChatSummary(chat_id, text[:60], now(), 1)
             self.chats.add_first(self._unlisted_chat)
         self.turn_started.emit(chat_id, text)
+        self._undo = None  # a failure drops the two rows added here
         self._remember_options()
         model, temperature = self.model_name or None, self.temperature
         self.messages.append(Message("user", text, now()))
@@ -219,7 +246,9 @@ class ChatSessionController(QObject):
         if self._stream is not worker:
             return
         self._buffer.flush()
-        self._stream = None
+        self._stream, self._undo = None, None
+        if reply.messages is not None and chat_id == self.current_chat_id:
+            self.messages.adopt(reply.messages)  # first: the reply is rendered once, below
         self.messages.finish_last(reply.done.finish_reason, rendered=(reply.text, reply.html))
         self.busy_changed.emit(False)
         self.usage_changed.emit(reply.done.usage)
@@ -238,7 +267,10 @@ class ChatSessionController(QObject):
             self._unlisted_chat = None  # nothing was stored, so there is no such chat
             self.chats.remove(chat_id)  # (its draft stays: a Retry lists it again)
             self.settings.forget_chat(chat_id)
-        if chat_id == self.current_chat_id:
+        undo, self._undo = self._undo, None
+        if chat_id == self.current_chat_id and undo is not None:
+            self.messages.set_messages(undo)
+        elif chat_id == self.current_chat_id:
             self.messages.remove_last(2)
         self.load_chats()
 
@@ -247,9 +279,21 @@ class ChatSessionController(QObject):
         worker, self._stream = self._stream, None
         if worker is None:
             return
+        self._undo = None  # what arrived stays
         worker.cancel()
         self._buffer.flush()
         self.messages.finish_last("cancelled")
         self.busy_changed.emit(False)
-        # By the time the worker ends, the server has the partial reply; list it.
+        # By the time the worker ends, the server has the partial reply; list it, and take
+        # its id, so that it too can be regenerated or deleted.
         worker.when_ended(self.load_chats)
+        worker.when_ended(partial(self._read_back, self.current_chat_id))
+
+    def _read_back(self, chat_id: str | None) -> None:
+        if chat_id is not None and chat_id == self.current_chat_id:
+            job = partial(stopped_read_back, chat_id=chat_id)
+            self.jobs.run(job, self._adopt, "Reading the chat", latest="open")
+
+    def _adopt(self, messages: list[Message] | None) -> None:
+        if messages is not None and not self.busy:
+            self.messages.adopt(messages)

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 FIXED_KEYS = [
     ("Enter", "Send the message"),
     ("Shift+Enter", "New line in the message"),
+    ("Up (in an empty message box)", "Edit your last message"),
+    ("Esc (while editing a message)", "Cancel the edit"),
     ("Del (in the chat list)", "Delete the chat"),
 ]
 

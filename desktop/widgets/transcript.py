@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QTimer,
     QUrl,
     Signal,
+    SignalInstance,
 )
 from PySide6.QtGui import (
     QColor,
@@ -41,6 +42,7 @@ from desktop.markdown_render import (
 from desktop.message_model import SHOWN_AT_FIRST, MessageModel
 from desktop.models import short_time
 from desktop.theme import is_dark
+from desktop.widgets.message_links import actions, switcher
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -85,6 +87,9 @@ def style_sheet(palette: QPalette) -> str:
         .meta {{ color: {muted}; }}
         .stopped {{ color: {"#ff8a80" if dark else "#c0392b"}; }}
         a {{ color: {palette.color(role.Link).name()}; text-decoration: none; }}
+        a.act {{ color: {muted}; }}
+        .editing {{ color: {palette.color(role.Link).name()}; font-weight: 600; }}
+        a.arrow {{ font-weight: 700; }}
         p.more {{ text-align: center; }}
         {tokens}
     """
@@ -114,6 +119,10 @@ class Transcript(QTextBrowser):
     """Shows the last messages, more on request; the streaming reply re-renders only its tail."""
 
     copied = Signal(str)  # what was put on the clipboard
+    edit_requested = Signal(int)  # row
+    regenerate_requested = Signal(int)  # row
+    delete_requested = Signal(int)  # row
+    switch_requested = Signal(str)  # the id of the sibling to show
 
     WINDOW = SHOWN_AT_FIRST  # older ones come with "Show earlier"
     MAX_TEXT_WIDTH = 900  # a readable column in a wide window, as chat apps have
@@ -166,6 +175,18 @@ class Transcript(QTextBrowser):
         self._render_from(min(self._first_shown, self._model.rowCount()))
         self._scroll_to_end()
 
+    def reveal(self, row: int) -> None:
+        """Scroll `row` to the top of the view, rendering earlier messages if it is above
+        them: after a switch, the message switched stays where the user was looking."""
+        if row < self._first_shown:
+            self._render_from(row)
+        frames = self.document().rootFrame().childFrames()
+        if 0 <= row - self._first_shown < len(frames):
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(frames[row - self._first_shown].firstPosition())
+            bar = self.verticalScrollBar()
+            bar.setValue(bar.value() + self.cursorRect(cursor).top() - self.MARGIN)
+
     def show_earlier(self) -> None:
         self._render_from(max(0, self._first_shown - self.WINDOW * 2))
 
@@ -190,9 +211,12 @@ class Transcript(QTextBrowser):
             meta.append("replying…")
         note = _FINISH_NOTES.get(message.finish_reason or "")
         stopped = f' <span class="stopped">· {note}</span>' if note else ""
+        if message.editing:
+            stopped += ' <span class="editing">· ✎ editing, in the box below</span>'
+
         meta_html = f'<span class="meta"> · {" · ".join(meta)}</span>' if meta else ""
         who = _WHO.get(message.role, role)
-        copy = "" if message.streaming else f'&nbsp;&nbsp;&nbsp;<a href="copy:{row}">Copy</a>'
+        tools = "" if message.streaming else switcher(row, message) + actions(row, message)
         body = message.rendered() if body is None else body
         body = body.replace('href="code:', f'href="code:{row}:')  # a block's Copy names its row
         return (
@@ -200,7 +224,7 @@ class Transcript(QTextBrowser):
             f'<td width="{AVATAR_SIZE + 12}" valign="top">'
             f'<img src="avatar:{role}" width="{AVATAR_SIZE}" height="{AVATAR_SIZE}"></td>'
             f'<td class="{role}" valign="top">'
-            f'<p class="head"><span class="who">{who}</span>{meta_html}{stopped}{copy}</p>'
+            f'<p class="head"><span class="who">{who}</span>{meta_html}{stopped}{tools}</p>'
             f"{body}</td></tr></table>"
         )
 
@@ -218,10 +242,30 @@ class Transcript(QTextBrowser):
 
     def _on_data_changed(self, top_left: Index, bottom_right: Index, roles: object = ()) -> None:
         last = self._model.rowCount() - 1
-        if top_left.row() != last or bottom_right.row() != last:
+        if top_left.row() == bottom_right.row() == last:
+            self._replace_last(self._last_body())
+        elif not self._replace_rows(top_left.row(), bottom_right.row()):
             self.render_all()
-            return
-        self._replace_last(self._last_body())
+
+    def _replace_rows(self, first: int, last: int) -> bool:
+        """Render those rows again in place (e.g. their ids and switchers came); False if the
+        document does not hold one table a row shown, as it should."""
+        frames = self.document().rootFrame().childFrames()
+        if len(frames) != self._model.rowCount() - self._first_shown:
+            return False
+        at_end = self._at_end()
+        for row in range(max(first, self._first_shown), last + 1):
+            frame = self.document().rootFrame().childFrames()[row - self._first_shown]
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(frame.firstPosition() - 1)
+            cursor.setPosition(frame.lastPosition() + 1, QTextCursor.MoveMode.KeepAnchor)
+            cursor.beginEditBlock()
+            cursor.removeSelectedText()
+            cursor.insertHtml(self._message_html(row))
+            cursor.endEditBlock()
+        if at_end:
+            self._scroll_to_end()
+        return True
 
     def _last_body(self) -> str:
         """The last message's HTML; while it streams, only the unfinished tail is re-rendered,
@@ -308,10 +352,29 @@ class Transcript(QTextBrowser):
         scheme = url.scheme()
         if scheme in ("copy", "code"):
             self._copy(url.toString())
+        elif scheme in self._row_intents:
+            self._row_intents[scheme].emit(int(url.path()))
+        elif scheme == "branch":
+            self._switch(url.path())
         elif scheme == "more":
             self.show_earlier()
         elif scheme in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
+
+    @property
+    def _row_intents(self) -> dict[str, SignalInstance]:
+        return {
+            "edit": self.edit_requested,
+            "regen": self.regenerate_requested,
+            "delete": self.delete_requested,
+        }
+
+    def _switch(self, where: str) -> None:
+        """`<row>:<step>`: show the sibling `step` places away from that row's message."""
+        row, _, step = where.partition(":")
+        target = self._model.message(int(row)).sibling(int(step))
+        if target is not None:
+            self.switch_requested.emit(target)
 
     def _copy(self, href: str) -> None:
         """`copy:<row>` copies a message as text (as Markdown with Shift);
