@@ -98,6 +98,12 @@ def test_usage_refuses_bad_input_cleanly(cli, args):
     assert "Traceback" not in result.output
 
 
+def test_usage_ending_near_the_first_possible_day_prints_it(cli):
+    result = cli("usage", "--to", "0001-01-05", "--csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("username,")
+
+
 def test_audit_filters_like_the_api(cli, client, admin):
     cli("users", "create", "bob")
     client.post("/users", json={"username": "carol"}, headers=admin.headers)

@@ -149,6 +149,13 @@ def test_a_period_out_of_order_or_too_long_is_400(client, admin, query, path):
     assert response.get_json()["error"]["code"] == "bad_request"
 
 
+@pytest.mark.parametrize("path", ["/me/usage", "/usage"])
+def test_a_period_ending_near_the_first_possible_day_starts_there(client, admin, path):
+    response = client.get(path, query_string={"to": "0001-01-05"}, headers=admin.headers)
+    assert response.status_code == 200
+    assert (response.get_json()["from"], response.get_json()["to"]) == ("0001-01-01", "0001-01-05")
+
+
 def test_admin_sees_totals_per_user(app, client, admin, make_user):
     make_user("carol")
     bob = make_user("bob")
