@@ -62,6 +62,20 @@ def test_a_spent_monthly_quota_waits_for_the_first_of_next_month(
     assert "month" in response.get_json()["error"]["message"]
 
 
+def test_with_both_quotas_spent_retry_after_waits_for_the_month(
+    app, client, admin, make_user, monkeypatch
+):
+    bob = make_user("bob")
+    set_quota(client, admin, "bob", token_quota_per_day=10, token_quota_per_month=50)
+    freeze(monkeypatch, at("2026-06-15T22:00:00"))
+    add_usage(app, "bob", date(2026, 6, 1), prompt_tokens=40)
+    add_usage(app, "bob", date(2026, 6, 15), prompt_tokens=10)
+    response = client.post("/chat", json={"message": "hi"}, headers=bob.headers)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == str(15 * 86400 + 2 * 3600)  # to July 1st
+    assert "month" in response.get_json()["error"]["message"]
+
+
 def test_yesterdays_tokens_do_not_count_toward_today(app, client, admin, make_user, monkeypatch):
     bob = make_user("bob")
     set_quota(client, admin, "bob", token_quota_per_day=100)
