@@ -65,13 +65,20 @@ def test_users_update_sets_quotas_that_apply(cli, client, make_user):
 
 @pytest.mark.parametrize(
     "args",
-    [["ghost", "--admin"], ["bob", "--quota-day", "0"], ["bob", "--rate-limit", "x"], ["bob"]],
+    [
+        ["ghost", "--admin"],
+        ["bob", "--quota-day", "0"],
+        ["bob", "--rate-limit", "x"],
+        ["bob", "--quota-month", "\u00b2"],  # a digit to str.isdigit, not to int()
+        ["bob"],
+    ],
 )
 def test_users_update_refuses_bad_input_cleanly(cli, make_user, args):
     make_user("bob")
     result = cli("users", "update", *args)
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # an error message, not a crash
 
 
 def test_usage_prints_totals_per_user_and_csv(app, cli, client, admin, make_user, monkeypatch):
