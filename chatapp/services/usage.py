@@ -33,6 +33,9 @@ TABLE = UsageDaily.__table__
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 COUNTERS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cost")
 COUNTER_TYPES = {"cost": Float()}
+# A provider's name before a 200-character model name is longer than the column: cut to fit,
+# or PostgreSQL refuses the row and the call goes uncounted.
+MODEL_CHARS = TABLE.c.model.type.length
 
 
 def today() -> date:
@@ -83,7 +86,7 @@ def record(user_id: int, call: Call) -> None:
     values = {
         "user_id": user_id,
         "day": today(),
-        "model": call.model,
+        "model": call.model[:MODEL_CHARS],
         "requests": 1,
         "errors": int(call.failed),
         "prompt_tokens": call.prompt_tokens,
