@@ -97,6 +97,19 @@ def test_the_gateway_and_streams_are_refused_too(client, admin, make_user, fake_
     assert chat_requests(fake_ollama) == 1
 
 
+def test_a_regenerate_over_quota_is_refused_before_the_provider(
+    client, admin, make_user, fake_ollama
+):
+    bob = make_user("bob")
+    chat_id = chatkit.send(client, bob, "hi")["chat_id"]
+    set_quota(client, admin, "bob", token_quota_per_day=1)
+    response = client.post("/chat/regenerate", json={"chat_id": chat_id}, headers=bob.headers)
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "quota_exceeded"
+    assert int(response.headers["Retry-After"]) > 0
+    assert chat_requests(fake_ollama) == 1
+
+
 def test_me_shows_the_quotas_and_what_is_left(client, admin, make_user, monkeypatch):
     bob = make_user("bob")
     set_quota(client, admin, "bob", token_quota_per_day=1000, token_quota_per_month=5000)

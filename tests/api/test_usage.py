@@ -29,6 +29,27 @@ def test_a_streamed_turn_counts_what_the_provider_reported(client, admin):
     )
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_regenerate_counts_what_the_provider_reported(client, admin, stream):
+    first = chatkit.send(client, admin, "one two")
+    response = client.post(
+        "/chat/regenerate",
+        json={"chat_id": first["chat_id"], "stream": stream},
+        headers=admin.headers,
+    )
+    assert response.status_code == 200
+    if stream:  # the usage of the `done` event
+        again = chatkit.parse_sse(response.get_data(as_text=True))[-1][1]["usage"]
+    else:
+        again = response.get_json()["usage"]
+    assert counters(client, admin) == counts(
+        2,
+        0,
+        first["usage"]["prompt_tokens"] + again["prompt_tokens"],
+        first["usage"]["completion_tokens"] + again["completion_tokens"],
+    )
+
+
 def test_gateway_calls_count_json_and_streamed(client, admin):
     answer = gatewaykit.post(client, admin, model=MODEL).get_json()["usage"]
     chunks = gatewaykit.streamed(client, admin, model=MODEL, stream_options={"include_usage": True})
