@@ -135,7 +135,8 @@ class LimitOrDefault(click.ParamType):
     def convert(self, value: object, param: object, ctx: object) -> int | str:
         if value == DEFAULT_WORD or isinstance(value, int):
             return value
-        if str(value).isdigit() and int(str(value)) >= 1:
+        # isascii too: "²" is a digit to isdigit() but no number to int().
+        if str(value).isascii() and str(value).isdigit() and int(str(value)) >= 1:
             return int(str(value))
         self.fail(f"{value!r} is not a whole number of 1 or more, nor '{DEFAULT_WORD}'")
 

@@ -46,6 +46,8 @@ CountOrOff = Annotated[int, Field(ge=0, description="a whole number, 0 (off) or 
 Seconds = Annotated[float, Field(gt=0, description="a number of seconds above 0")]
 SecondsOrOff = Annotated[float, Field(ge=0, description="a number of seconds, 0 (off) or more")]
 Port = Annotated[int, Field(ge=1, le=65535, description="a port number, 1 to 65535")]
+# An optional setting's own description: pydantic doesn't read one inside `X | None`.
+QUOTA_FORM = "a whole number of tokens, 1 or more (unset: unlimited)"
 Switch = Annotated[bool, Field(description="true or false (also 1/0, yes/no, on/off)")]
 
 
@@ -120,8 +122,8 @@ class Settings(BaseSettings):
     HEALTH_CACHE_SECONDS: SecondsOrOff = 5.0
     CORS_ORIGINS: str = ""  # origins allowed cross-origin, separated by commas or spaces
     # Tokens (prompt and completion) per user per UTC day and month; unset: unlimited.
-    TOKEN_QUOTA_PER_DAY: Count | None = None
-    TOKEN_QUOTA_PER_MONTH: Count | None = None
+    TOKEN_QUOTA_PER_DAY: Count | None = Field(None, description=QUOTA_FORM)
+    TOKEN_QUOTA_PER_MONTH: Count | None = Field(None, description=QUOTA_FORM)
     METRICS_TOKEN: str | None = None  # GET /metrics takes this bearer token; unset: an admin key
     # The gunicorn workers' shared metrics (prometheus_client's variable): `chatapp serve` sets
     # it to a fresh directory per start; unset, /metrics shows this process's own.

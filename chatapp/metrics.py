@@ -22,6 +22,10 @@ from prometheus_client import (
     multiprocess,
 )
 
+# The label values known in advance (chatapp_rate_limited_total, chatapp_llm_*).
+LIMITS = ("requests", "chat", "streams", "auth_failures", "quota_day", "quota_month")
+OUTCOMES = ("ok", "error", "cancelled")
+TOKEN_KINDS = ("prompt", "completion")
 UNMATCHED_ROUTE = "<unmatched>"  # a path no route has: never the raw path, which is unbounded
 STARTED = "metrics_started"  # in flask.g: when the request began
 
@@ -56,7 +60,8 @@ def exposition() -> Response:
     if directory:
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry, path=directory)
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    # content_type, not mimetype: Flask would add a second "charset" to Prometheus' own.
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def _start_timer() -> None:
@@ -72,6 +77,22 @@ def _count_request(response: Response) -> Response:
     return response
 
 
+def _show_every_family(model: str) -> None:
+    """Each metric at 0 for its known labels (and the default model), so that a scrape lists
+    it from the start: Prometheus can't tell a series that appears later from a missing one."""
+    for limit in LIMITS:
+        RATE_LIMITED.labels(limit)
+    for outcome in OUTCOMES:
+        LLM_REQUESTS.labels(model, outcome)
+    for kind in TOKEN_KINDS:
+        LLM_TOKENS.labels(model, kind)
+    FIRST_TOKEN.labels(model)
+
+
 def init_app(app: Flask) -> None:
+    from chatapp.services import llm
+
     app.before_request(_start_timer)
     app.after_request(_count_request)
+    with app.app_context():
+        _show_every_family(llm.default_model())

@@ -65,13 +65,20 @@ def test_users_update_sets_quotas_that_apply(cli, client, make_user):
 
 @pytest.mark.parametrize(
     "args",
-    [["ghost", "--admin"], ["bob", "--quota-day", "0"], ["bob", "--rate-limit", "x"], ["bob"]],
+    [
+        ["ghost", "--admin"],
+        ["bob", "--quota-day", "0"],
+        ["bob", "--rate-limit", "x"],
+        ["bob", "--quota-month", "\u00b2"],  # a digit to str.isdigit, not to int()
+        ["bob"],
+    ],
 )
 def test_users_update_refuses_bad_input_cleanly(cli, make_user, args):
     make_user("bob")
     result = cli("users", "update", *args)
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)  # an error message, not a crash
 
 
 def test_usage_prints_totals_per_user_and_csv(app, cli, client, admin, make_user, monkeypatch):
@@ -96,6 +103,12 @@ def test_usage_refuses_bad_input_cleanly(cli, args):
     result = cli("usage", *args)
     assert result.exit_code != 0
     assert "Traceback" not in result.output
+
+
+def test_usage_ending_near_the_first_possible_day_prints_it(cli):
+    result = cli("usage", "--to", "0001-01-05", "--csv")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0].startswith("username,")
 
 
 def test_audit_filters_like_the_api(cli, client, admin):

@@ -146,6 +146,8 @@ BAD_VALUES = [
     ("LLM_TIMEOUT", "0", "seconds above 0"),
     ("DB_PORT", "99999", "port number"),
     ("DATABASE_URL", "not a url", "SQLAlchemy URL"),
+    ("TOKEN_QUOTA_PER_DAY", "lots", "whole number of tokens, 1 or more"),
+    ("TOKEN_QUOTA_PER_MONTH", "0", "whole number of tokens, 1 or more"),
 ]
 
 

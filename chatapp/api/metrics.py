@@ -20,7 +20,7 @@ class PrometheusText(SpecResponse):
 
     def generate_spec(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         spec = super().generate_spec(*args, **kwargs)
-        text = {"schema": {"type": "string", "description": "Prometheus' text format 0.0.4"}}
+        text = {"schema": {"type": "string", "description": "Prometheus' text exposition format"}}
         spec["200"]["content"] = {"text/plain": text}
         return spec
 
@@ -29,7 +29,11 @@ class PrometheusText(SpecResponse):
 @public  # to the usual key check: a scraper sends METRICS_TOKEN, checked here
 @api_spec.validate(
     resp=PrometheusText(
-        HTTP_200=None, HTTP_401=ErrorResponse, HTTP_403=ErrorResponse, HTTP_429=ErrorResponse
+        HTTP_200=None,
+        HTTP_401=ErrorResponse,
+        HTTP_403=ErrorResponse,
+        HTTP_429=ErrorResponse,
+        HTTP_503=ErrorResponse,  # an admin key is checked in the database
     ),
     tags=["meta"],
 )

@@ -21,7 +21,7 @@ from chatapp.extensions import db
 from chatapp.models import UsageDaily, User
 
 TABLE = UsageDaily.__table__
-PERIODS = ("day", "month")
+PERIODS = ("day", "month")  # in the order they end: a month never ends before its day
 
 
 @dataclass(frozen=True)
@@ -95,11 +95,16 @@ def check(account: Account) -> None:
         return
     now = utcnow()
     spent = used(account.user_id, now.date())
-    for period in PERIODS:
-        quota = account.quota(period)
-        if quota is not None and spent[period] >= quota:
-            wait = (period_end(period, now.date()) - now).total_seconds()
-            raise QuotaExceeded(period, quota, max(1, math.ceil(wait)))
+    over = [
+        (period, quota)
+        for period in PERIODS
+        if (quota := account.quota(period)) is not None and spent[period] >= quota
+    ]
+    if over:
+        # Both spent: wait for the month's end, since a retry at midnight would be refused.
+        period, quota = over[-1]
+        wait = (period_end(period, now.date()) - now).total_seconds()
+        raise QuotaExceeded(period, quota, max(1, math.ceil(wait)))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -33,6 +33,9 @@ TABLE = UsageDaily.__table__
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 COUNTERS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cost")
 COUNTER_TYPES = {"cost": Float()}
+# A provider's name before a 200-character model name is longer than the column: cut to fit,
+# or PostgreSQL refuses the row and the call goes uncounted.
+MODEL_CHARS = TABLE.c.model.type.length
 
 
 def today() -> date:
@@ -83,7 +86,7 @@ def record(user_id: int, call: Call) -> None:
     values = {
         "user_id": user_id,
         "day": today(),
-        "model": call.model,
+        "model": call.model[:MODEL_CHARS],
         "requests": 1,
         "errors": int(call.failed),
         "prompt_tokens": call.prompt_tokens,
@@ -177,12 +180,17 @@ class UsersReport:
 def period(start: date | None, end: date | None) -> tuple[date, date]:
     """The days asked for, the defaults filled in; 400 when out of order or too far apart."""
     end = end or today()
-    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    start = start or _days_before(end, DEFAULT_DAYS - 1)
     if start > end:
         raise BadRequest(f"'from' ({start}) is after 'to' ({end})")
     if (end - start).days >= MAX_DAYS:
         raise BadRequest(f"A period is at most {MAX_DAYS} days; ask for a shorter one")
     return start, end
+
+
+def _days_before(day: date, days: int) -> date:
+    """`days` before `day`, or the first day a date can be (`to=0001-01-05` has no 29 before)."""
+    return date.fromordinal(max(1, day.toordinal() - days))
 
 
 def user_report(user_id: int, start: date | None, end: date | None) -> Report:

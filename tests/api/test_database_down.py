@@ -113,3 +113,14 @@ def test_a_transaction_that_can_t_end_still_leaves_the_answer_alone(proxied_app)
     assert response.status_code == 200 and response.get_json() == {"success": True}
     proxy.restore()
     assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+
+
+def test_metrics_with_an_admin_key_and_the_database_down_is_a_documented_503(proxied_app):
+    app, proxy = proxied_app
+    client = app.test_client()
+    proxy.cut()
+    down = client.get("/metrics", headers=bearer(ADMIN_KEY))
+    assert down.status_code == 503
+    assert down.get_json()["error"]["code"] == "database_unavailable"
+    documented = client.get("/openapi.json").get_json()["paths"]["/metrics"]["get"]["responses"]
+    assert "503" in documented

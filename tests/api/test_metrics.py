@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prometheus_client import CONTENT_TYPE_LATEST
+
 from tests.api import chatkit, gatewaykit
 from tests.api.metricskit import parse, value
 from tests.conftest import bearer
@@ -14,6 +16,11 @@ def scrape(client, headers) -> dict:
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.mimetype == "text/plain"
     return parse(response.get_data(as_text=True))
+
+
+def test_the_content_type_is_prometheus_own_with_one_charset(client, admin):
+    response = client.get("/metrics", headers=admin.headers)
+    assert response.headers["Content-Type"] == CONTENT_TYPE_LATEST
 
 
 def test_requests_are_counted_by_route_template_never_raw_path(client, admin):

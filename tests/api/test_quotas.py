@@ -62,6 +62,20 @@ def test_a_spent_monthly_quota_waits_for_the_first_of_next_month(
     assert "month" in response.get_json()["error"]["message"]
 
 
+def test_with_both_quotas_spent_retry_after_waits_for_the_month(
+    app, client, admin, make_user, monkeypatch
+):
+    bob = make_user("bob")
+    set_quota(client, admin, "bob", token_quota_per_day=10, token_quota_per_month=50)
+    freeze(monkeypatch, at("2026-06-15T22:00:00"))
+    add_usage(app, "bob", date(2026, 6, 1), prompt_tokens=40)
+    add_usage(app, "bob", date(2026, 6, 15), prompt_tokens=10)
+    response = client.post("/chat", json={"message": "hi"}, headers=bob.headers)
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == str(15 * 86400 + 2 * 3600)  # to July 1st
+    assert "month" in response.get_json()["error"]["message"]
+
+
 def test_yesterdays_tokens_do_not_count_toward_today(app, client, admin, make_user, monkeypatch):
     bob = make_user("bob")
     set_quota(client, admin, "bob", token_quota_per_day=100)
@@ -80,6 +94,19 @@ def test_the_gateway_and_streams_are_refused_too(client, admin, make_user, fake_
     assert response.get_json()["error"]["code"] == "quota_exceeded"
     body = {"message": "hi", "stream": stream}
     assert client.post("/chat", json=body, headers=bob.headers).status_code == 429
+    assert chat_requests(fake_ollama) == 1
+
+
+def test_a_regenerate_over_quota_is_refused_before_the_provider(
+    client, admin, make_user, fake_ollama
+):
+    bob = make_user("bob")
+    chat_id = chatkit.send(client, bob, "hi")["chat_id"]
+    set_quota(client, admin, "bob", token_quota_per_day=1)
+    response = client.post("/chat/regenerate", json={"chat_id": chat_id}, headers=bob.headers)
+    assert response.status_code == 429
+    assert response.get_json()["error"]["code"] == "quota_exceeded"
+    assert int(response.headers["Retry-After"]) > 0
     assert chat_requests(fake_ollama) == 1
 
 

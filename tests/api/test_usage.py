@@ -29,6 +29,27 @@ def test_a_streamed_turn_counts_what_the_provider_reported(client, admin):
     )
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_regenerate_counts_what_the_provider_reported(client, admin, stream):
+    first = chatkit.send(client, admin, "one two")
+    response = client.post(
+        "/chat/regenerate",
+        json={"chat_id": first["chat_id"], "stream": stream},
+        headers=admin.headers,
+    )
+    assert response.status_code == 200
+    if stream:  # the usage of the `done` event
+        again = chatkit.parse_sse(response.get_data(as_text=True))[-1][1]["usage"]
+    else:
+        again = response.get_json()["usage"]
+    assert counters(client, admin) == counts(
+        2,
+        0,
+        first["usage"]["prompt_tokens"] + again["prompt_tokens"],
+        first["usage"]["completion_tokens"] + again["completion_tokens"],
+    )
+
+
 def test_gateway_calls_count_json_and_streamed(client, admin):
     answer = gatewaykit.post(client, admin, model=MODEL).get_json()["usage"]
     chunks = gatewaykit.streamed(client, admin, model=MODEL, stream_options={"include_usage": True})
@@ -147,6 +168,13 @@ def test_a_period_out_of_order_or_too_long_is_400(client, admin, query, path):
     response = client.get(path, query_string=query, headers=admin.headers)
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("path", ["/me/usage", "/usage"])
+def test_a_period_ending_near_the_first_possible_day_starts_there(client, admin, path):
+    response = client.get(path, query_string={"to": "0001-01-05"}, headers=admin.headers)
+    assert response.status_code == 200
+    assert (response.get_json()["from"], response.get_json()["to"]) == ("0001-01-01", "0001-01-05")
 
 
 def test_admin_sees_totals_per_user(app, client, admin, make_user):

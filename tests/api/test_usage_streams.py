@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from tests.api import chatkit
-from tests.api.usagekit import counters, my_usage
+from tests.api.usagekit import counters, counts, my_usage
 
 TOKENS = [f" word{i}" for i in range(200)]
 MODEL = "llama3.1:8b-instruct-q8_0"
@@ -96,3 +96,10 @@ def test_streamed_cost_comes_from_the_prices_too(client, admin):
     usage = events[-1][1]["usage"]
     expected = (usage["prompt_tokens"] * 2.0 + usage["completion_tokens"] * 30.0) / 1000
     assert my_usage(client, admin)["totals"]["cost"] == pytest.approx(expected)
+
+
+def test_a_failed_call_to_a_200_character_model_is_counted_on_both_databases(client, admin):
+    # "local/" and the 200 characters a request may name: longer than the column.
+    body = {"message": "hi", "model": "x" * 200}
+    assert client.post("/chat", json=body, headers=admin.headers).status_code == 400
+    assert counters(client, admin) == counts(1, 1, 0, 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.metricskit import parse, value
 from tests.conftest import ADMIN_KEY, bearer
@@ -13,6 +14,15 @@ pytestmark = pytest.mark.slow
 
 REQUESTS = 40
 CHATS = 4
+SPEC_METRICS = {  # SPEC section 16's list: each family's type and labels
+    "chatapp_http_requests": ("counter", {"method", "route", "status"}),
+    "chatapp_http_request_duration_seconds": ("histogram", {"route"}),
+    "chatapp_llm_requests": ("counter", {"model", "outcome"}),
+    "chatapp_llm_tokens": ("counter", {"model", "kind"}),
+    "chatapp_llm_first_token_seconds": ("histogram", {"model"}),
+    "chatapp_streams_in_flight": ("gauge", set()),
+    "chatapp_rate_limited": ("counter", {"limit"}),
+}
 
 
 def scrape(url: str, headers: dict[str, str]) -> dict:
@@ -60,3 +70,15 @@ def test_metrics_are_refused_without_the_token(database_url, fake_ollama, tmp_pa
         assert refused.status_code == 401
         assert refused.json()["error"]["code"] == "unauthorized"
         assert scrape(url, bearer(token))
+
+
+def test_every_spec_metric_is_listed_with_its_labels_before_its_first_event(
+    database_url, fake_ollama, tmp_path
+):
+    env = served_env(database_url, fake_ollama.url)
+    with chatapp_server(env, tmp_path, workers=2) as url:
+        text = requests.get(f"{url}/metrics", headers=bearer(ADMIN_KEY), timeout=30).text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    for name, (kind, labels) in SPEC_METRICS.items():
+        assert families[name].type == kind, name
+        assert {label for s in families[name].samples for label in s.labels} - {"le"} == labels
