@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
-    ColumnElement,
-    Label,
+    CTE,
     Row,
     ScalarSelect,
     Select,
+    Subquery,
     Update,
+    case,
     delete,
     exists,
     func,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from chatapp.db_types import utcnow
 from chatapp.errors import ApiError, ChatNotFound, NotFound, UserDeleted, ValidationFailed
@@ -48,7 +50,7 @@ class ListedChat:
     model: str | None
     created_at: datetime
     updated_at: datetime
-    message_count: int  # user and assistant messages; the system one is not counted
+    message_count: int  # user and assistant messages of the current branch, not the system one
 
     @classmethod
     def of(cls, row: Row) -> ListedChat:
@@ -142,27 +144,44 @@ def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPa
     """
     matching = _search(select(*LISTED_COLUMNS).where(Chat.user_id == user.id), query)
     page = (
-        matching.add_columns(func.count().over().label("total"))
+        matching.add_columns(Chat.current_message_id, func.count().over().label("total"))
         .order_by(Chat.updated_at.desc(), Chat.id.desc())
         .limit(limit)
         .offset(offset)
-        .subquery()
+        .cte("page")
     )
+    counts = _branch_counts(page)
     rows = db.session.execute(
-        select(page, _message_count(page.c.id)).order_by(page.c.updated_at.desc(), page.c.id.desc())
+        select(page, func.coalesce(counts.c.message_count, 0).label("message_count"))
+        .outerjoin(counts, counts.c.chat_pk == page.c.id)
+        .order_by(page.c.updated_at.desc(), page.c.id.desc())
     ).all()
     if not rows:
         return ChatPage([], _total(matching) if offset else 0)
     return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
 
 
-def _message_count(chat_pk: ColumnElement[int]) -> Label[int]:
-    # Counted for the page's rows alone, after the limit, by the (chat_pk, id) index.
+def _branch_counts(page: CTE) -> Subquery:
+    """(chat_pk, message_count): the user and assistant messages of each listed chat's current
+    branch, as GET /chat/history/<id> shows it, not of its whole tree.
+
+    The page's branches are walked up at once from their leaves, each step a primary-key
+    lookup in a scalar subquery, as tree.branch_up does and for the same reason.
+    """
+    start = select(page.c.id.label("chat_pk"), Message.id, Message.parent_id)
+    walk = start.join(Message, Message.id == page.c.current_message_id).cte(
+        "listed", recursive=True
+    )
+    parent = aliased(Message, name="listed_parent")
+    grandparent = select(parent.parent_id).where(parent.id == walk.c.parent_id).scalar_subquery()
+    step = select(walk.c.chat_pk, walk.c.parent_id, grandparent)
+    walk = walk.union_all(step.where(walk.c.parent_id.is_not(None)))
+    counted = func.count(case((Message.role.in_(COUNTED_ROLES), 1)))
     return (
-        select(func.count(Message.id))
-        .where(Message.chat_pk == chat_pk, Message.role.in_(COUNTED_ROLES))
-        .scalar_subquery()
-        .label("message_count")
+        select(walk.c.chat_pk, counted.label("message_count"))
+        .join(Message, Message.id == walk.c.id)
+        .group_by(walk.c.chat_pk)
+        .subquery("listed_counts")
     )
 
 

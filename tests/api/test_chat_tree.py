@@ -257,6 +257,22 @@ def test_switching_keeps_the_chats_place_in_the_list(client, admin, two_turns):
     assert after["updated_at"] == listed["updated_at"]
 
 
+def test_the_list_counts_the_messages_of_the_current_branch(client, admin, two_turns, replies):
+    first, second = two_turns
+    replies()
+    send(client, admin, "q2 edited", chat_id="t", parent_id=first["message_id"])
+    replies()
+    regenerate(client, admin, chat_id="t", message_id=first["message_id"])
+
+    def listed() -> int:
+        chats = client.get("/chat/history", headers=admin.headers).get_json()["chats"]
+        return chats["t"]["message_count"]
+
+    assert listed() == len(contents(client, admin, "t")) == 2  # q1, and r4 that answers it
+    switch(client, admin, "t", second["message_id"])
+    assert listed() == len(contents(client, admin, "t")) == 4
+
+
 # --- delete a branch ----------------------------------------------------------------------
 
 
