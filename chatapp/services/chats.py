@@ -9,6 +9,8 @@ from datetime import datetime
 
 from sqlalchemy import (
     CTE,
+    ColumnElement,
+    Label,
     Row,
     ScalarSelect,
     Select,
@@ -25,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from chatapp.db_types import utcnow
 from chatapp.errors import ApiError, ChatNotFound, NotFound, UserDeleted, ValidationFailed
@@ -165,24 +167,30 @@ def _branch_counts(page: CTE) -> Subquery:
     """(chat_pk, message_count): the user and assistant messages of each listed chat's current
     branch, as GET /chat/history/<id> shows it, not of its whole tree.
 
-    The page's branches are walked up at once from their leaves, each step a primary-key
-    lookup in a scalar subquery, as tree.branch_up does and for the same reason.
+    The page's branches are walked up at once from their leaves. Every message is read by
+    primary-key lookups in scalar subqueries, as in tree.branch_up: a join there lets
+    PostgreSQL scan the whole messages table instead, once per list.
     """
-    start = select(page.c.id.label("chat_pk"), Message.id, Message.parent_id)
-    walk = start.join(Message, Message.id == page.c.current_message_id).cte(
-        "listed", recursive=True
-    )
-    parent = aliased(Message, name="listed_parent")
-    grandparent = select(parent.parent_id).where(parent.id == walk.c.parent_id).scalar_subquery()
-    step = select(walk.c.chat_pk, walk.c.parent_id, grandparent)
-    walk = walk.union_all(step.where(walk.c.parent_id.is_not(None)))
-    counted = func.count(case((Message.role.in_(COUNTED_ROLES), 1)))
+    walk = _listed_message(page.c.id, page.c.current_message_id).cte("listed", recursive=True)
+    walk = walk.union_all(_listed_message(walk.c.chat_pk, walk.c.parent_id))
+    counted = func.count(case((walk.c.role.in_(COUNTED_ROLES), 1)))
     return (
         select(walk.c.chat_pk, counted.label("message_count"))
-        .join(Message, Message.id == walk.c.id)
         .group_by(walk.c.chat_pk)
         .subquery("listed_counts")
     )
+
+
+def _listed_message(chat_pk: ColumnElement[int], message_id: ColumnElement[int]) -> Select:
+    """(chat_pk, parent_id, role) of the message `message_id`, if there is one."""
+    message = aliased(Message, name="listed_message")
+
+    def read(column: InstrumentedAttribute) -> Label:
+        lookup = select(column).where(message.id == message_id).scalar_subquery()
+        return lookup.label(column.key)
+
+    columns = (chat_pk.label("chat_pk"), read(message.parent_id), read(message.role))
+    return select(*columns).where(message_id.is_not(None))
 
 
 def _total(matching: Select) -> int:
