@@ -43,6 +43,9 @@ COUNTED_ROLES = ("user", "assistant")  # message_count and search leave the syst
 
 # What the chat list shows: these columns are all it reads.
 LISTED_COLUMNS = (Chat.id, Chat.chat_id, Chat.title, Chat.model, Chat.created_at, Chat.updated_at)
+# A message on a listed chat's current branch: aliased once, since building an alias cost
+# a list more time than running its statement.
+LISTED_MESSAGE = aliased(Message, name="listed_message")
 
 
 @dataclass(frozen=True)
@@ -183,13 +186,12 @@ def _branch_counts(page: CTE) -> Subquery:
 
 def _listed_message(chat_pk: ColumnElement[int], message_id: ColumnElement[int]) -> Select:
     """(chat_pk, parent_id, role) of the message `message_id`, if there is one."""
-    message = aliased(Message, name="listed_message")
 
     def read(column: InstrumentedAttribute) -> Label:
-        lookup = select(column).where(message.id == message_id).scalar_subquery()
+        lookup = select(column).where(LISTED_MESSAGE.id == message_id).scalar_subquery()
         return lookup.label(column.key)
 
-    columns = (chat_pk.label("chat_pk"), read(message.parent_id), read(message.role))
+    columns = (chat_pk.label("chat_pk"), read(LISTED_MESSAGE.parent_id), read(LISTED_MESSAGE.role))
     return select(*columns).where(message_id.is_not(None))
 
 
