@@ -54,19 +54,24 @@ def init_app(app: Flask) -> None:
 
 
 def with_timeouts(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The engine options, plus PostgreSQL's connect timeout and statement_timeout.
+    """The engine options, plus PostgreSQL's connect timeout and statement_timeout, and no JIT.
 
     The server cancels a statement slow or blocked past DB_STATEMENT_TIMEOUT and the connection
     stays usable; a server that doesn't answer at all is the serving process's client-side
     deadline's business (chatapp.db_wait). Migrations lift the limit (migrations/env.py).
+    JIT compiling pays off for long analytic queries, never for ours: a chat list walking
+    hundreds of branches crosses jit_above_cost and spent more time compiling than running.
     """
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
     if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "postgresql":
         return options
-    connect_args: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    connect_args: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "options": "-c jit=off",
+    }
     if config["DB_STATEMENT_TIMEOUT"] > 0:
         milliseconds = round(config["DB_STATEMENT_TIMEOUT"] * 1000)
-        connect_args["options"] = f"-c statement_timeout={milliseconds}"
+        connect_args["options"] += f" -c statement_timeout={milliseconds}"
     options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
     return options
 

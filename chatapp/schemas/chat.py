@@ -189,7 +189,9 @@ class ChatSummary(BaseModel):
     title: str
     created_at: datetime
     updated_at: datetime
-    message_count: int = Field(description="User and assistant messages; the system one is not")
+    message_count: int = Field(
+        description="User and assistant messages of the current branch; the system one is not"
+    )
     model: str | None
 
     @classmethod

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Label,
     Row,
     ScalarSelect,
     Select,
+    Subquery,
     Update,
+    case,
     delete,
     exists,
     func,
@@ -24,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from chatapp.db_types import utcnow
 from chatapp.errors import ApiError, ChatNotFound, NotFound, UserDeleted, ValidationFailed
@@ -39,6 +43,9 @@ COUNTED_ROLES = ("user", "assistant")  # message_count and search leave the syst
 
 # What the chat list shows: these columns are all it reads.
 LISTED_COLUMNS = (Chat.id, Chat.chat_id, Chat.title, Chat.model, Chat.created_at, Chat.updated_at)
+# A message on a listed chat's current branch: aliased once, since building an alias cost
+# a list more time than running its statement.
+LISTED_MESSAGE = aliased(Message, name="listed_message")
 
 
 @dataclass(frozen=True)
@@ -48,7 +55,7 @@ class ListedChat:
     model: str | None
     created_at: datetime
     updated_at: datetime
-    message_count: int  # user and assistant messages; the system one is not counted
+    message_count: int  # user and assistant messages of the current branch, not the system one
 
     @classmethod
     def of(cls, row: Row) -> ListedChat:
@@ -142,28 +149,50 @@ def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPa
     """
     matching = _search(select(*LISTED_COLUMNS).where(Chat.user_id == user.id), query)
     page = (
-        matching.add_columns(func.count().over().label("total"))
+        matching.add_columns(Chat.current_message_id, func.count().over().label("total"))
         .order_by(Chat.updated_at.desc(), Chat.id.desc())
         .limit(limit)
         .offset(offset)
-        .subquery()
+        .cte("page")
     )
+    counts = _branch_counts(page)
     rows = db.session.execute(
-        select(page, _message_count(page.c.id)).order_by(page.c.updated_at.desc(), page.c.id.desc())
+        select(page, func.coalesce(counts.c.message_count, 0).label("message_count"))
+        .outerjoin(counts, counts.c.chat_pk == page.c.id)
+        .order_by(page.c.updated_at.desc(), page.c.id.desc())
     ).all()
     if not rows:
         return ChatPage([], _total(matching) if offset else 0)
     return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
 
 
-def _message_count(chat_pk: ColumnElement[int]) -> Label[int]:
-    # Counted for the page's rows alone, after the limit, by the (chat_pk, id) index.
+def _branch_counts(page: CTE) -> Subquery:
+    """(chat_pk, message_count): the user and assistant messages of each listed chat's current
+    branch, as GET /chat/history/<id> shows it, not of its whole tree.
+
+    The page's branches are walked up at once from their leaves. Every message is read by
+    primary-key lookups in scalar subqueries, as in tree.branch_up: a join there lets
+    PostgreSQL scan the whole messages table instead, once per list.
+    """
+    walk = _listed_message(page.c.id, page.c.current_message_id).cte("listed", recursive=True)
+    walk = walk.union_all(_listed_message(walk.c.chat_pk, walk.c.parent_id))
+    counted = func.count(case((walk.c.role.in_(COUNTED_ROLES), 1)))
     return (
-        select(func.count(Message.id))
-        .where(Message.chat_pk == chat_pk, Message.role.in_(COUNTED_ROLES))
-        .scalar_subquery()
-        .label("message_count")
+        select(walk.c.chat_pk, counted.label("message_count"))
+        .group_by(walk.c.chat_pk)
+        .subquery("listed_counts")
     )
+
+
+def _listed_message(chat_pk: ColumnElement[int], message_id: ColumnElement[int]) -> Select:
+    """(chat_pk, parent_id, role) of the message `message_id`, if there is one."""
+
+    def read(column: InstrumentedAttribute) -> Label:
+        lookup = select(column).where(LISTED_MESSAGE.id == message_id).scalar_subquery()
+        return lookup.label(column.key)
+
+    columns = (chat_pk.label("chat_pk"), read(LISTED_MESSAGE.parent_id), read(LISTED_MESSAGE.role))
+    return select(*columns).where(message_id.is_not(None))
 
 
 def _total(matching: Select) -> int:

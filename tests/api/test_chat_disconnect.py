@@ -81,12 +81,15 @@ def served(database_url, fake_ollama, tmp_path) -> Iterator[Served]:
 Stream = tuple[http.client.HTTPConnection, http.client.HTTPResponse]
 
 
-def open_stream(server: Served, chat_id: str) -> tuple[Stream, list[str]]:
-    """Start a streamed turn and read until three deltas arrived."""
+def open_stream(
+    server: Served, chat_id: str, path: str = "/chat", **body: object
+) -> tuple[Stream, list[str]]:
+    """Start a streamed turn (by default a new message) and read until three deltas arrived."""
     connection = http.client.HTTPConnection(server.host, server.port, timeout=30)
-    body = json.dumps({"message": "Write a long essay", "chat_id": chat_id, "stream": True})
+    body = body or {"message": "Write a long essay"}
+    payload = json.dumps({**body, "chat_id": chat_id, "stream": True})
     headers = {**bearer(ADMIN_KEY), "Content-Type": "application/json"}
-    connection.request("POST", "/chat", body=body, headers=headers)
+    connection.request("POST", path, body=payload, headers=headers)
     response = connection.getresponse()
     assert response.status == 200
     received: list[str] = []
@@ -127,6 +130,30 @@ def test_socket_closed_mid_stream_stores_the_partial_reply_as_cancelled(served, 
     assert reply["content"].startswith("".join(received))
     assert len(reply["content"]) < len("".join(TOKENS))
     # And the upstream connection was closed, so the model stopped generating.
+    assert fake_ollama.disconnected.wait(10)
+
+
+def test_socket_closed_mid_regenerate_stores_a_cancelled_sibling_made_current(served, fake_ollama):
+    fake_ollama.tokens = ["first answer"]
+    answer = requests.post(
+        f"{served.url}/chat",
+        json={"message": "Write a long essay", "chat_id": "again"},
+        headers=bearer(ADMIN_KEY),
+        timeout=30,
+    ).json()
+    fake_ollama.tokens = list(TOKENS)
+    fake_ollama.token_delay = 0.05
+    stream, received = open_stream(served, "again", "/chat/regenerate", model="qwen2.5:7b")
+    hang_up(stream)
+
+    def cancelled_leaf() -> dict | None:
+        leaf = stored_messages(served, "again")[-1]
+        return leaf if leaf["finish_reason"] == "cancelled" else None
+
+    leaf = wait_for(cancelled_leaf)
+    assert leaf["parent_id"] == answer["user_message_id"]
+    assert leaf["sibling_ids"] == [answer["message_id"], leaf["id"]]
+    assert leaf["content"].startswith("".join(received))
     assert fake_ollama.disconnected.wait(10)
 
 

@@ -212,11 +212,32 @@ def test_regenerate_of_an_unknown_chat_is_404(client, admin, fake_ollama):
 
 
 @pytest.mark.parametrize(
-    "body", [{}, {"chat_id": "t", "message_id": ""}, {"chat_id": "t", "temperature": 3}]
+    "body",
+    [
+        {},
+        {"chat_id": "t", "message_id": ""},
+        {"chat_id": "t", "message_id": "1" * 65},
+        {"chat_id": "t", "message_id": 1},
+        {"chat_id": "t", "temperature": 3},
+    ],
 )
 def test_regenerate_with_a_bad_body_is_422(client, admin, two_turns, body):
     response = client.post("/chat/regenerate", json=body, headers=admin.headers)
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("message_id", ["", "1" * 65, 1, "1\x00"])
+def test_an_id_that_is_no_string_of_1_to_64_characters_is_422_and_stores_nothing(
+    app, client, admin, fake_ollama, two_turns, message_id
+):
+    before, calls = snapshot(app), len(fake_ollama.requests)
+    edit = {"message": "hi", "chat_id": "t", "parent_id": message_id}
+    answers = [
+        client.post("/chat", json=edit, headers=admin.headers),
+        switch(client, admin, "t", message_id),
+    ]
+    assert [a.status_code for a in answers] == [422, 422]
+    assert snapshot(app) == before and len(fake_ollama.requests) == calls
 
 
 # --- switch -------------------------------------------------------------------------------
@@ -255,6 +276,22 @@ def test_switching_keeps_the_chats_place_in_the_list(client, admin, two_turns):
     switch(client, admin, "t", first["message_id"])
     after = client.get("/chat/history", headers=admin.headers).get_json()["chats"]["t"]
     assert after["updated_at"] == listed["updated_at"]
+
+
+def test_the_list_counts_the_messages_of_the_current_branch(client, admin, two_turns, replies):
+    first, second = two_turns
+    replies()
+    send(client, admin, "q2 edited", chat_id="t", parent_id=first["message_id"])
+    replies()
+    regenerate(client, admin, chat_id="t", message_id=first["message_id"])
+
+    def listed() -> int:
+        chats = client.get("/chat/history", headers=admin.headers).get_json()["chats"]
+        return chats["t"]["message_count"]
+
+    assert listed() == len(contents(client, admin, "t")) == 2  # q1, and r4 that answers it
+    switch(client, admin, "t", second["message_id"])
+    assert listed() == len(contents(client, admin, "t")) == 4
 
 
 # --- delete a branch ----------------------------------------------------------------------

@@ -52,6 +52,13 @@ def test_requests_are_held_to_the_statement_timeout(postgres_app):
         assert connection.execute(text("SHOW statement_timeout")).scalar() == "1s"
 
 
+def test_requests_are_never_jit_compiled(postgres_app):
+    """A list page walks hundreds of branches: PostgreSQL's cost estimate crosses
+    jit_above_cost, and compiling took longer than the query itself."""
+    with postgres_app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("SHOW jit")).scalar() == "off"
+
+
 def test_migrations_are_not_held_to_it(empty_postgres_url):
     """A migration may rightly take longer than any request; here every one does."""
     app = create_app({"DATABASE_URL": fresh_database(empty_postgres_url, "slow_migrations")})
