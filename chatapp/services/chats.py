@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -9,17 +10,21 @@ from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
+    Insert,
     Label,
     Row,
     ScalarSelect,
     Select,
     Update,
+    bindparam,
+    cast,
     delete,
     exists,
     func,
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -252,10 +257,51 @@ def _write_in_one(record: TurnRecord) -> None:
     """PostgreSQL, a turn on an existing chat: the chat's bump (its row locked first, as
     ever) and the messages' insert in one statement, a data-modifying CTE. A chat deleted
     meanwhile leaves the rows' chat_pk NULL, which the insert refuses."""
-    bumped = _bump(record, utcnow()).returning(Chat.id).cte("bumped")
+    rows = _message_rows(record, 0, record.ids.parent)  # chat_pk is the CTE's, not bound
+    names = tuple(name for name in rows[0] if name != "chat_pk")
+    parameters = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
+    parameters |= {
+        "chat_user_id": record.user_id,
+        "chat_chat_id": record.chat_id,
+        "chat_updated_at": utcnow(),
+        "chat_model": record.model,
+        "chat_reply": record.ids.reply,
+    }
+    db.session.execute(_turn_statement(names, len(rows)), parameters)
+
+
+@functools.cache
+def _turn_statement(names: tuple[str, ...], row_count: int) -> Insert:
+    """`_write_in_one`'s statement, built once per shape with every value a bound parameter.
+
+    An INSERT ... SELECT, not a multi-row VALUES: SQLAlchemy never caches the compiled form of
+    the latter, and compiling it cost more than the rest of the turn's Python. Each value is
+    cast to its column's type, so that a row of NULLs unites with the others.
+    """
+    bumped = (
+        update(Chat)
+        .where(Chat.user_id == bindparam("chat_user_id"), Chat.chat_id == bindparam("chat_chat_id"))
+        .values(
+            updated_at=bindparam("chat_updated_at"),
+            model=bindparam("chat_model"),
+            current_message_id=bindparam("chat_reply"),
+        )
+        .returning(Chat.id)
+        .cte("bumped")
+    )
     chat_pk = select(bumped.c.id).scalar_subquery()
-    rows = _message_rows(record, chat_pk, record.ids.parent)
-    db.session.execute(insert(Message.__table__).values(rows))
+    columns = Message.__table__.c
+    rows = [
+        select(
+            chat_pk,
+            *(
+                cast(bindparam(f"{name}_{n}", type_=columns[name].type), columns[name].type)
+                for name in names
+            ),
+        )
+        for n in range(row_count)
+    ]
+    return insert(Message.__table__).from_select(("chat_pk", *names), union_all(*rows))
 
 
 def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
