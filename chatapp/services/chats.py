@@ -15,6 +15,7 @@ from sqlalchemy import (
     Row,
     ScalarSelect,
     Select,
+    Text,
     Update,
     bindparam,
     cast,
@@ -145,20 +146,33 @@ def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPa
     One statement whatever the page size: the page's columns, each chat's message count and,
     on every row, the total; only a page past the end needs a second one for the total.
     """
-    matching = _search(select(*LISTED_COLUMNS).where(Chat.user_id == user.id), query)
+    parameters = {"user_id": user.id, "limit": limit, "offset": offset}
+    if query:
+        parameters["pattern"] = f"%{_escape_like(query)}%"
+    rows = db.session.execute(_page_statement(bool(query)), parameters).all()
+    if not rows:
+        return ChatPage([], _total(bool(query), parameters) if offset else 0)
+    return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
+
+
+def _matching(searching: bool) -> Select:
+    return _search(select(*LISTED_COLUMNS).where(Chat.user_id == bindparam("user_id")), searching)
+
+
+@functools.cache
+def _page_statement(searching: bool) -> Select:
+    """`list_chats`' statement, built once with or without a search, bound on each call."""
     page = (
-        matching.add_columns(func.count().over().label("total"))
+        _matching(searching)
+        .add_columns(func.count().over().label("total"))
         .order_by(Chat.updated_at.desc(), Chat.id.desc())
-        .limit(limit)
-        .offset(offset)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
         .subquery()
     )
-    rows = db.session.execute(
-        select(page, _message_count(page.c.id)).order_by(page.c.updated_at.desc(), page.c.id.desc())
-    ).all()
-    if not rows:
-        return ChatPage([], _total(matching) if offset else 0)
-    return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
+    return select(page, _message_count(page.c.id)).order_by(
+        page.c.updated_at.desc(), page.c.id.desc()
+    )
 
 
 def _message_count(chat_pk: ColumnElement[int]) -> Label[int]:
@@ -171,14 +185,16 @@ def _message_count(chat_pk: ColumnElement[int]) -> Label[int]:
     )
 
 
-def _total(matching: Select) -> int:
-    return db.session.scalar(matching.with_only_columns(func.count(Chat.id))) or 0
+def _total(searching: bool, parameters: dict[str, object]) -> int:
+    counted = _matching(searching).with_only_columns(func.count(Chat.id))
+    return db.session.scalar(counted, parameters) or 0
 
 
-def _search(statement: Select, query: str | None) -> Select:
-    if not query:
+def _search(statement: Select, searching: bool) -> Select:
+    """Chats whose title or any message's text holds the bound `pattern` (a LIKE pattern)."""
+    if not searching:
         return statement
-    pattern = f"%{_escape_like(query)}%"
+    pattern = bindparam("pattern", type_=Text)
     in_messages = exists().where(
         Message.chat_pk == Chat.id,
         Message.role.in_(COUNTED_ROLES),
