@@ -29,6 +29,7 @@ from chatapp.services.keys import generate_clear_key
 from chatapp.services.users import ensure_admin
 from tests.fakes.ollama import FakeOllama
 
+TOP = 15
 DRIVER_EXECUTE = "<method 'execute' of 'psycopg2.extensions.cursor' objects>"
 # Buckets of the split: (label, where the function is defined, its name). Cumulative times,
 # so nested buckets overlap (SQLAlchemy includes the driver); read them as "of which".
@@ -37,7 +38,7 @@ BUCKETS = (
     ("authentication", "chatapp/auth.py", "authenticate_request"),
     ("rate limiter: the hits, sent ahead", "chatapp/ratelimit/limiter.py", "_acquire_in_advance"),
     ("rate limiter: Flask-Limiter's check", "flask_limiter/", "_check_request_limit"),
-    ("rate limiter: response headers", "flask_limiter/", "_Limiter__inject_headers"),
+    ("rate limiter: response headers", "flask_limiter/", "__inject_headers"),
     ("request validation (spectree)", "spectree/plugins/flask_plugin.py", "request_validation"),
     ("response validation (spectree)", "spectree/plugins/flask_plugin.py", "validate_response"),
     ("view function", "chatapp/api/", None),
@@ -51,6 +52,10 @@ BUCKETS = (
     ("JSON encoding (flask)", "flask/json/provider.py", "dumps"),
     ("provider call", "chatapp/providers/http.py", None),
     ("logging", "chatapp/logs.py", None),
+    ("metrics: start the clock", "chatapp/metrics.py", "_start_timer"),
+    ("metrics: count the request", "chatapp/metrics.py", "_count_request"),
+    ("usage upsert (a turn)", "chatapp/services/usage.py", "record"),
+    ("quota check (a turn)", "chatapp/services/quotas.py", None),
 )
 
 
@@ -124,6 +129,8 @@ def _report(app: Flask, label: str, send: Callable[[], Any], rounds: int) -> Non
     for bucket, ms in _split(stats, rounds):
         print(f"   {bucket:34s} {ms:7.2f} ms")
     print(f"   driver round trips (pings too)     {_calls(stats, DRIVER_EXECUTE) / rounds:7.2f}")
+    print(f"   the {TOP} functions of most own time:")
+    stats.sort_stats("tottime").print_stats(TOP)
 
 
 def _check(response: Any) -> None:

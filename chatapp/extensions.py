@@ -15,6 +15,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_sqlalchemy.session import Session
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine.characteristics import ConnectionCharacteristic
 from sqlalchemy.orm import DeclarativeBase
 
 # One naming convention, so Alembic names constraints alike on SQLite and PostgreSQL.
@@ -57,8 +58,44 @@ class RequestSession(Session):
 def _autocommit(engine: Engine) -> Engine:
     """The same engine and pool, its connections in autocommit mode until they are returned."""
     if engine not in _autocommit_engines:
-        _autocommit_engines[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        _autocommit_engines[engine] = engine.execution_options(**_autocommit_option(engine))
     return _autocommit_engines[engine]
+
+
+DRIVER_AUTOCOMMIT = "driver_autocommit"  # an execution option of ours, see DriverAutocommit
+
+
+class DriverAutocommit(ConnectionCharacteristic):
+    """psycopg2's `autocommit` switch, set while a connection is checked out, off when returned.
+
+    SQLAlchemy's `isolation_level="AUTOCOMMIT"` switches the same, but when the connection is
+    returned it sets READ COMMITTED by name, which cost psycopg2 0.09 ms (a round trip's worth)
+    on every reading request, against 0.001 ms for the switch. psycopg2 keeps a connection's
+    isolation level apart from the switch, so switching back leaves it as it was.
+    """
+
+    transactional = True
+
+    def reset_characteristic(self, dialect: Any, dbapi_conn: Any) -> None:
+        dbapi_conn.autocommit = False
+
+    def set_characteristic(self, dialect: Any, dbapi_conn: Any, value: bool) -> None:
+        dbapi_conn.autocommit = value
+
+    def get_characteristic(self, dialect: Any, dbapi_conn: Any) -> bool:
+        return dbapi_conn.autocommit
+
+
+def _autocommit_option(engine: Engine) -> dict[str, Any]:
+    """The execution option that puts the engine's connections in autocommit mode."""
+    if engine.dialect.driver != "psycopg2":
+        return {"isolation_level": "AUTOCOMMIT"}
+    characteristics = engine.dialect.connection_characteristics
+    if DRIVER_AUTOCOMMIT not in characteristics:
+        engine.dialect.connection_characteristics = characteristics.union(
+            {DRIVER_AUTOCOMMIT: DriverAutocommit()}
+        )
+    return {DRIVER_AUTOCOMMIT: True}
 
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": RequestSession})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from dataclasses import dataclass
@@ -10,19 +11,24 @@ from datetime import datetime
 from sqlalchemy import (
     CTE,
     ColumnElement,
+    Insert,
     Label,
     Row,
     ScalarSelect,
     Select,
     Subquery,
+    Text,
     Update,
+    bindparam,
     case,
+    cast,
     delete,
     exists,
     func,
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -147,23 +153,36 @@ def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPa
     One statement whatever the page size: the page's columns, each chat's message count and,
     on every row, the total; only a page past the end needs a second one for the total.
     """
-    matching = _search(select(*LISTED_COLUMNS).where(Chat.user_id == user.id), query)
+    parameters = {"user_id": user.id, "limit": limit, "offset": offset}
+    if query:
+        parameters["pattern"] = f"%{_escape_like(query)}%"
+    rows = db.session.execute(_page_statement(bool(query)), parameters).all()
+    if not rows:
+        return ChatPage([], _total(bool(query), parameters) if offset else 0)
+    return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
+
+
+def _matching(searching: bool) -> Select:
+    return _search(select(*LISTED_COLUMNS).where(Chat.user_id == bindparam("user_id")), searching)
+
+
+@functools.cache
+def _page_statement(searching: bool) -> Select:
+    """`list_chats`' statement, built once with or without a search, bound on each call."""
     page = (
-        matching.add_columns(Chat.current_message_id, func.count().over().label("total"))
+        _matching(searching)
+        .add_columns(Chat.current_message_id, func.count().over().label("total"))
         .order_by(Chat.updated_at.desc(), Chat.id.desc())
-        .limit(limit)
-        .offset(offset)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
         .cte("page")
     )
     counts = _branch_counts(page)
-    rows = db.session.execute(
+    return (
         select(page, func.coalesce(counts.c.message_count, 0).label("message_count"))
         .outerjoin(counts, counts.c.chat_pk == page.c.id)
         .order_by(page.c.updated_at.desc(), page.c.id.desc())
-    ).all()
-    if not rows:
-        return ChatPage([], _total(matching) if offset else 0)
-    return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
+    )
 
 
 def _branch_counts(page: CTE) -> Subquery:
@@ -195,14 +214,16 @@ def _listed_message(chat_pk: ColumnElement[int], message_id: ColumnElement[int])
     return select(*columns).where(message_id.is_not(None))
 
 
-def _total(matching: Select) -> int:
-    return db.session.scalar(matching.with_only_columns(func.count(Chat.id))) or 0
+def _total(searching: bool, parameters: dict[str, object]) -> int:
+    counted = _matching(searching).with_only_columns(func.count(Chat.id))
+    return db.session.scalar(counted, parameters) or 0
 
 
-def _search(statement: Select, query: str | None) -> Select:
-    if not query:
+def _search(statement: Select, searching: bool) -> Select:
+    """Chats whose title or any message's text holds the bound `pattern` (a LIKE pattern)."""
+    if not searching:
         return statement
-    pattern = f"%{_escape_like(query)}%"
+    pattern = bindparam("pattern", type_=Text)
     in_messages = exists().where(
         Message.chat_pk == Chat.id,
         Message.role.in_(COUNTED_ROLES),
@@ -281,10 +302,51 @@ def _write_in_one(record: TurnRecord) -> None:
     """PostgreSQL, a turn on an existing chat: the chat's bump (its row locked first, as
     ever) and the messages' insert in one statement, a data-modifying CTE. A chat deleted
     meanwhile leaves the rows' chat_pk NULL, which the insert refuses."""
-    bumped = _bump(record, utcnow()).returning(Chat.id).cte("bumped")
+    rows = _message_rows(record, 0, record.ids.parent)  # chat_pk is the CTE's, not bound
+    names = tuple(name for name in rows[0] if name != "chat_pk")
+    parameters = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
+    parameters |= {
+        "chat_user_id": record.user_id,
+        "chat_chat_id": record.chat_id,
+        "chat_updated_at": utcnow(),
+        "chat_model": record.model,
+        "chat_reply": record.ids.reply,
+    }
+    db.session.execute(_turn_statement(names, len(rows)), parameters)
+
+
+@functools.cache
+def _turn_statement(names: tuple[str, ...], row_count: int) -> Insert:
+    """`_write_in_one`'s statement, built once per shape with every value a bound parameter.
+
+    An INSERT ... SELECT, not a multi-row VALUES: SQLAlchemy never caches the compiled form of
+    the latter, and compiling it cost more than the rest of the turn's Python. Each value is
+    cast to its column's type, so that a row of NULLs unites with the others.
+    """
+    bumped = (
+        update(Chat)
+        .where(Chat.user_id == bindparam("chat_user_id"), Chat.chat_id == bindparam("chat_chat_id"))
+        .values(
+            updated_at=bindparam("chat_updated_at"),
+            model=bindparam("chat_model"),
+            current_message_id=bindparam("chat_reply"),
+        )
+        .returning(Chat.id)
+        .cte("bumped")
+    )
     chat_pk = select(bumped.c.id).scalar_subquery()
-    rows = _message_rows(record, chat_pk, record.ids.parent)
-    db.session.execute(insert(Message.__table__).values(rows))
+    columns = Message.__table__.c
+    rows = [
+        select(
+            chat_pk,
+            *(
+                cast(bindparam(f"{name}_{n}", type_=columns[name].type), columns[name].type)
+                for name in names
+            ),
+        )
+        for n in range(row_count)
+    ]
+    return insert(Message.__table__).from_select(("chat_pk", *names), union_all(*rows))
 
 
 def _upsert_chat() -> sqlite.Insert | postgresql.Insert:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, count, islice
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -132,13 +132,21 @@ def builtin_prompt(slug: str) -> BuiltinPrompt | None:
     return next((builtin for builtin in BUILTIN_PROMPTS if builtin.slug == slug), None)
 
 
+# Built once: a list request only binds the user (SQLAlchemy then reuses the compiled form).
+_LIBRARY = (
+    select(*RECORD_COLUMNS)
+    .where(SystemPrompt.user_id == bindparam("user_id"))
+    .order_by(SystemPrompt.id)
+)
+
+
 def library(user: User) -> list[PromptRecord]:
     """The user's library in the order it was added to, so the built-ins come first.
 
     Not by created_at: imported legacy prompts keep their old dates.
     """
-    query = select(*RECORD_COLUMNS).where(SystemPrompt.user_id == user.id)
-    return [PromptRecord(*row) for row in db.session.execute(query.order_by(SystemPrompt.id))]
+    rows = db.session.execute(_LIBRARY, {"user_id": user.id})
+    return [PromptRecord(*row) for row in rows]
 
 
 def list_prompts(user: User) -> list[SystemPrompt]:

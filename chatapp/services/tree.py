@@ -7,6 +7,7 @@ parent_id index.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,9 @@ from sqlalchemy import (
     CTE,
     Row,
     ScalarSelect,
+    Select,
     and_,
+    bindparam,
     case,
     delete,
     exists,
@@ -98,22 +101,30 @@ def branch_up(anchor: CTE | int) -> CTE:
 
 def read_path(user_id: int, chat_id: str, anchor: int | None) -> PathRead:
     """The chat and the path from its root to `anchor` (default: the current leaf), at once."""
+    parameters = {"user_id": user_id, "chat_id": chat_id, "anchor": anchor}
+    rows = db.session.execute(_read_path_statement(), parameters).all()
+    if not rows:
+        return PathRead(None, [])
+    return PathRead(rows[0].chat_pk, [row for row in rows if row.id is not None])
+
+
+@functools.cache
+def _read_path_statement() -> Select:
+    """`read_path`'s statement, built once (a turn's every call only binds its values)."""
+    anchor = bindparam("anchor", type_=Message.id.type)
     chat = (
-        select(Chat.id, func.coalesce(literal(anchor), Chat.current_message_id).label("anchor_id"))
-        .where(Chat.user_id == user_id, Chat.chat_id == chat_id)
+        select(Chat.id, func.coalesce(anchor, Chat.current_message_id).label("anchor_id"))
+        .where(Chat.user_id == bindparam("user_id"), Chat.chat_id == bindparam("chat_id"))
         .cte("chat")
     )
     walk = branch_up(chat)
     path = walk.join(Message, Message.id == walk.c.id)
     columns = (walk.c.id, walk.c.parent_id, Message.role, Message.content)
-    rows = db.session.execute(
+    return (
         select(chat.c.id.label("chat_pk"), *columns)
         .select_from(chat.outerjoin(path, true()))
         .order_by(walk.c.depth.desc())
-    ).all()
-    if not rows:
-        return PathRead(None, [])
-    return PathRead(rows[0].chat_pk, [row for row in rows if row.id is not None])
+    )
 
 
 def current_branch(chat: Chat) -> list[TreeMessage]:
