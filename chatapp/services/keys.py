@@ -24,6 +24,8 @@ MAX_KEY_CHARS = 512
 MIN_BOOTSTRAP_KEY_CHARS = 16
 OLD_EXAMPLE_KEY = "your-secure-api-key-here"  # the old app's .env.example value
 DISPLAY_PREFIX_CHARS = 12  # "ck_" and 9 random characters: enough to tell keys apart in a list
+DIGEST_PREFIX = "key_"  # how a key we did not make is shown: its digest's start, not its own
+GENERATED_KEY_CHARS = len(KEY_PREFIX) + 43  # secrets.token_urlsafe(32)
 # Writing last_used_at on every request would add a write to every read; once a minute is plenty.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -86,11 +88,17 @@ def check_bootstrap_key(clear: str) -> None:
 def add_key(user: User, name: str, clear: str | None = None) -> NewKey:
     """Add a new key for `user` to the session (a given clear key is used as is, for API_KEY)."""
     clear = clear or generate_clear_key()
-    record = ApiKey(
-        user=user, name=name, prefix=clear[:DISPLAY_PREFIX_CHARS], key_hash=hash_key(clear)
-    )
+    record = ApiKey(user=user, name=name, prefix=display_prefix(clear), key_hash=hash_key(clear))
     db.session.add(record)
     return NewKey(record, clear)
+
+
+def display_prefix(clear: str) -> str:
+    """What lists and the audit log show of a key. Ours start with 9 of 43 random characters;
+    an old deployment's API_KEY may be 16 characters in all, so it shows its digest's start."""
+    if clear.startswith(KEY_PREFIX) and len(clear) == GENERATED_KEY_CHARS:
+        return clear[:DISPLAY_PREFIX_CHARS]
+    return DIGEST_PREFIX + hash_key(clear)[: DISPLAY_PREFIX_CHARS - len(DIGEST_PREFIX)]
 
 
 def create_key(user: User, name: str, *, actor: str) -> NewKey:

@@ -30,6 +30,22 @@ def test_an_old_deployments_api_key_works_whatever_its_form(app, client, old_key
     assert response.get_json()["username"] == "admin"
 
 
+@pytest.mark.parametrize("old_key", OLD_STYLE_KEYS)
+def test_an_old_deployments_api_key_is_listed_and_audited_without_any_part_of_it(
+    app, client, old_key
+):
+    with app.app_context():
+        ensure_admin(old_key)
+        db.session.remove()
+    headers = {"Authorization": f"Bearer {old_key}"}
+    keys = client.get("/me/keys", headers=headers)
+    audit = client.get("/audit", headers=headers)
+    assert keys.status_code == audit.status_code == 200
+    shown = keys.get_data(as_text=True) + audit.get_data(as_text=True)
+    assert "key_" in keys.get_data(as_text=True)  # listed by its digest's start
+    assert not any(old_key[i : i + 6] in shown for i in range(len(old_key) - 5)), shown
+
+
 def test_the_key_is_only_read_from_the_authorization_header(client, admin):
     assert client.get("/me", headers={"X-API-Key": admin.key}).status_code == 401
     assert client.get(f"/me?api_key={admin.key}").status_code == 401
