@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from bench.harness import (
+    each_database,
     gunicorn_server,
     load,
-    postgres_database,
     prepared_env,
     print_table,
-    sqlite_database,
 )
 
 CONCURRENCY = (1, 8)
@@ -35,10 +34,8 @@ def measure_backend(label: str, database_url: str) -> None:
 
 
 def main() -> None:
-    with sqlite_database() as url:
-        measure_backend("SQLite", url)
-    with postgres_database() as url:
-        measure_backend("PostgreSQL", url)
+    for label, url in each_database():
+        measure_backend(label, url)
 
 
 if __name__ == "__main__":

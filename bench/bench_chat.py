@@ -14,14 +14,13 @@ from urllib.parse import urlsplit
 
 from bench.harness import (
     Stats,
+    each_database,
     free_port,
     gunicorn_server,
     load,
-    postgres_database,
     prepared_env,
     print_table,
     serving,
-    sqlite_database,
 )
 from chatapp.services.prompts import DEFAULT_PROMPT_TEXT
 
@@ -150,10 +149,8 @@ def measure_backend(label: str, database_url: str, ollama: str) -> None:
 
 def main() -> None:
     with fake_ollama_process() as ollama:
-        with sqlite_database() as url:
-            measure_backend("SQLite", url, ollama)
-        with postgres_database() as url:
-            measure_backend("PostgreSQL", url, ollama)
+        for label, url in each_database():
+            measure_backend(label, url, ollama)
 
 
 if __name__ == "__main__":

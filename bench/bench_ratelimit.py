@@ -6,12 +6,11 @@ from sqlalchemy import event
 
 from bench.harness import (
     Stats,
+    each_database,
     gunicorn_server,
     load,
-    postgres_database,
     prepared_env,
     print_table,
-    sqlite_database,
 )
 
 PATH = "/me/keys"  # authenticated, one small query of its own: the limiter's share shows
@@ -81,10 +80,8 @@ def measure_backend(label: str, database_url: str) -> None:
 
 
 def main() -> None:
-    with sqlite_database() as url:
-        measure_backend("SQLite", url)
-    with postgres_database() as url:
-        measure_backend("PostgreSQL", url)
+    for label, url in each_database():
+        measure_backend(label, url)
     print(f"(median of {ROUNDS} alternating rounds of {REQUESTS} requests each)")
 
 

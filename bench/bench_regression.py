@@ -28,8 +28,12 @@ ALLOWED_REGRESSION = 1.10  # the figures may be at most 10% worse than the earli
 FIGURES = {
     "POST /chat added p50": re.compile(r"^(POST /chat c=\d+) .*\(\+(-?[\d.]+) ms\)"),
     "first delta added p50": re.compile(r"^(chatapp first delta c=\d+) .*\(\+(-?[\d.]+) ms\)"),
-    "cold start median": re.compile(r"^(cold start: process start to window shown) +median +([\d.]+)"),  # noqa: E501
-    "longest GUI stall": re.compile(r"^stream \d+ tokens at \d+/s, ([^:]+): longest GUI stall ([\d.]+)"),  # noqa: E501
+    "cold start median": re.compile(
+        r"^(cold start: process start to window shown) +median +([\d.]+)"
+    ),  # noqa: E501
+    "longest GUI stall": re.compile(
+        r"^stream \d+ tokens at \d+/s, ([^:]+): longest GUI stall ([\d.]+)"
+    ),  # noqa: E501
 }
 SECTION = re.compile(r"^## .*?(SQLite|PostgreSQL)")
 

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from bench.harness import postgres_database, prepared_env, sqlite_database
+from bench.harness import each_database, prepared_env
 from tests.fakes.ollama import FakeOllama
 
 TURNS = 300
@@ -100,10 +100,8 @@ def measure(label: str, database_url: str, ollama_url: str) -> bool:
 
 def main() -> None:
     with FakeOllama(tokens=["Hello", " world", "!"]) as fake:
-        with sqlite_database() as url:
-            measure("SQLite", url, fake.url)
-        with postgres_database() as url:
-            measure("PostgreSQL", url, fake.url)
+        for label, url in each_database():
+            measure(label, url, fake.url)
 
 
 if __name__ == "__main__":

@@ -100,6 +100,14 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{directory}/chatapp.db"
 
 
+def each_database() -> Iterator[tuple[str, str]]:
+    """(label, URL) of SQLite, then of a throwaway PostgreSQL: a bench runs on both in turn."""
+    with sqlite_database() as url:
+        yield "SQLite", url
+    with postgres_database() as url:
+        yield "PostgreSQL", url
+
+
 def prepared_env(database_url: str, **settings: str) -> tuple[dict[str, str], str]:
     """Migrate the database and bootstrap the admin; return the server env and admin key."""
     from chatapp import create_app
