@@ -4,6 +4,7 @@ and the health probe."""
 from __future__ import annotations
 
 import logging
+import select
 import sys
 import time
 from collections.abc import Iterator, Mapping
@@ -22,11 +23,12 @@ from chatapp.extensions import db, migrate
 
 log = logging.getLogger(__name__)
 
-# A pooled connection returned this recently is taken as alive; one idle for longer is pinged
-# when checked out. Under load that spares a round trip per checkout (two per turn); after a
-# quiet spell, when a restarted server or a firewall may have dropped it, it is still checked.
-# HikariCP's aliveBypassWindowMs (500 ms) is the same rule. A connection that dies in use
-# fails its statement once, and SQLAlchemy then invalidates it with every older one.
+# A pooled connection returned this recently is taken as alive, unless its socket has something
+# to read; one idle for longer is pinged when checked out. Under load that spares a round trip
+# per checkout (two per turn); after a quiet spell, when a firewall may have dropped it
+# silently, it is still checked. HikariCP's aliveBypassWindowMs (500 ms) is the same rule.
+# A connection that dies in use fails its statement once, and SQLAlchemy then invalidates it
+# with every older one.
 PING_AFTER_IDLE_SECONDS = 1.0
 RETURNED_AT = "chatapp.returned_at"  # in each pooled connection's info
 # One advisory lock id shared by every chatapp instance on a database: "chat" in ASCII.
@@ -90,12 +92,16 @@ def release_session(_error: BaseException | None = None) -> None:
 
 
 def ping_idle_connections(engine: Engine) -> None:
-    """Ping a connection on checkout only if it sat in the pool PING_AFTER_IDLE_SECONDS."""
+    """Ping a connection on checkout if it sat in the pool PING_AFTER_IDLE_SECONDS, or if the
+    server wrote to it meanwhile."""
 
     def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
         returned = record.info.get(RETURNED_AT)
-        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
-            return  # a fresh connection, or one in use a moment ago
+        if returned is None:
+            return  # a fresh connection
+        recent = time.monotonic() - returned < PING_AFTER_IDLE_SECONDS
+        if recent and not _server_spoke(dbapi_connection):
+            return  # in use a moment ago, and nothing came since
         try:
             engine.dialect.do_ping(dbapi_connection)
         except DeadlineExceeded:
@@ -106,6 +112,22 @@ def ping_idle_connections(engine: Engine) -> None:
 
     event.listen(engine, "checkout", ping_if_idle)
     event.listen(engine, "checkin", _note_return)
+
+
+def _server_spoke(dbapi_connection: Any) -> bool:
+    """Whether an idle connection's socket is readable, without a round trip.
+
+    Between requests the server sends nothing, unless it is closing the connection: a restart
+    or pg_terminate_backend sends an error then the end of the stream, and a cut network path
+    (a proxy, a failover) the end alone. Either makes the socket readable at once. SQLite has
+    no socket.
+    """
+    fileno = getattr(dbapi_connection, "fileno", None)
+    if fileno is None:
+        return False
+    poller = select.poll()  # gevent's cooperative one in a patched worker: same answer
+    poller.register(fileno(), select.POLLIN)
+    return bool(poller.poll(0))
 
 
 def _note_return(dbapi_connection: Any, record: Any) -> None:

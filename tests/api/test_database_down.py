@@ -94,6 +94,18 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
     assert len(pings) >= 1
 
 
+def test_a_connection_the_server_dropped_a_moment_ago_is_replaced_before_use(proxied_app, pings):
+    """The pool is within its no-ping window, but the dropped socket is readable: pinged, and
+    the request goes through on a new connection rather than failing with 503."""
+    app, proxy = proxied_app
+    client = app.test_client()
+    assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+    proxy.cut()
+    proxy.restore()
+    assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+    assert len(pings) == 1
+
+
 def test_a_transaction_that_can_t_end_still_leaves_the_answer_alone(proxied_app):
     """A request whose transaction is open when the database goes away: ending it (the
     teardown's rollback) fails, after the answer is decided. It is logged, not raised, and
