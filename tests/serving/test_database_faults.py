@@ -86,7 +86,8 @@ def test_health_answers_while_requests_hang_on_a_frozen_database(cluster, fake_o
         with cluster.frozen():
             stuck = [
                 threading.Thread(
-                    target=requests.get, args=(f"{url}/me",),
+                    target=requests.get,
+                    args=(f"{url}/me",),
                     kwargs={"headers": bearer(ADMIN_KEY), "timeout": 60},
                 )  # fmt: skip
                 for _ in range(5)

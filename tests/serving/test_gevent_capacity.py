@@ -92,9 +92,7 @@ def polling(url: str, key: str) -> Iterator[Poller]:
         thread.join()
 
 
-def test_hundreds_of_streams_complete_and_are_stored_while_others_are_answered(
-    served, fake_ollama
-):
+def test_hundreds_of_streams_complete_and_are_stored_while_others_are_answered(served, fake_ollama):
     fake_ollama.tokens = TOKENS
     fake_ollama.token_delay = 0.75  # each stream lasts about 6 s: all overlap, ramp included
     keys = [new_user(served, f"user{i}") for i in range(USERS)]

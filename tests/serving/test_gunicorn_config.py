@@ -32,9 +32,7 @@ def wait_for_line(tmp_path, text: str) -> str:
     return log
 
 
-def test_config_file_and_cmd_args_apply_under_the_flags_given(
-    sqlite_url, fake_ollama, tmp_path
-):
+def test_config_file_and_cmd_args_apply_under_the_flags_given(sqlite_url, fake_ollama, tmp_path):
     (tmp_path / "gunicorn.conf.py").write_text(CONFIG_FILE)
     env = served_env(sqlite_url, fake_ollama.url, GUNICORN_CMD_ARGS="--max-requests 7")
     with chatapp_server(env, tmp_path, workers=1) as url:
