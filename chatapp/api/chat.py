@@ -15,6 +15,7 @@ from chatapp.api.streaming import (
     json_or_event_stream,
 )
 from chatapp.auth import current_user
+from chatapp.extensions import statements_alone
 from chatapp.models import Chat
 from chatapp.openapi import api_spec, documented
 from chatapp.schemas.chat import (
@@ -48,6 +49,7 @@ def wants_stream(body: ChatRequest | RegenerateRequest) -> bool:
 
 
 @bp.post("/chat")
+@statements_alone
 @ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatRequest,
@@ -59,6 +61,7 @@ def chat(json: ChatRequest) -> Any:
 
 
 @bp.post("/chat/regenerate")
+@statements_alone
 @ratelimit.llm_calls  # the same LLM budget as POST /chat
 @api_spec.validate(
     json=RegenerateRequest,

@@ -14,6 +14,7 @@ from chatapp import ratelimit
 from chatapp.api.llm_models import providers_listed
 from chatapp.api.streaming import PING, error_body, event_stream, json_or_event_stream
 from chatapp.auth import current_user
+from chatapp.extensions import statements_alone
 from chatapp.models import User
 from chatapp.openapi import api_spec, documented, sse_event
 from chatapp.providers import Reply, ToolCall
@@ -47,6 +48,7 @@ COMPLETION_EVENT_SCHEMAS = [
 
 
 @bp.post("/chat/completions")
+@statements_alone
 @ratelimit.llm_calls  # outside validate: spectree reads the view's own annotations
 @api_spec.validate(
     json=ChatCompletionRequest,

@@ -32,6 +32,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -260,28 +261,34 @@ def delete_chat(user: User, chat_id: str) -> None:
 
 
 def store_turn(record: TurnRecord) -> None:
-    """Write the turn in one short transaction: the chat's row, then its new messages.
+    """Write the turn whole or not at all: the chat's row, then its new messages.
 
     The chat row is claimed (and row-locked) first, pointing at the reply (a deferred key):
     two first messages racing on one new chat_id land in one chat with one system message.
-    On PostgreSQL a turn on an existing chat does both in one statement.
-    A message the turn follows that went meanwhile (its branch or its chat deleted) fails
-    the insert's foreign key: 404, nothing stored.
+    On PostgreSQL a turn on an existing chat does both in one statement; otherwise they share
+    a transaction of their own, since a turn's session commits each statement alone
+    (`extensions.statements_alone`). A message the turn follows that went meanwhile (its
+    branch or its chat deleted) fails the insert's foreign key: 404, nothing stored.
     """
     try:
         if record.chat_existed and _dialect() == "postgresql":
             _write_in_one(record)
+            db.session.commit()
         else:
-            chat_pk, parent = _claim_chat(record)
-            # Core, one multi-row statement: the ORM's bulk path costs more and adds nothing.
-            db.session.execute(insert(Message.__table__), _message_rows(record, chat_pk, parent))
-        db.session.commit()
+            with db.engine.begin() as connection:
+                _write_in_steps(connection, record)
     except IntegrityError as exc:
         db.session.rollback()
         raise _gone_meanwhile(record) from exc
     except BaseException:
         db.session.rollback()
         raise
+
+
+def _write_in_steps(connection: Connection, record: TurnRecord) -> None:
+    chat_pk, parent = _claim_chat(connection, record)
+    # Core, one multi-row statement: the ORM's bulk path costs more and adds nothing.
+    connection.execute(insert(Message.__table__), _message_rows(record, chat_pk, parent))
 
 
 def _gone_meanwhile(record: TurnRecord) -> ApiError:
@@ -354,7 +361,7 @@ def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
     return (sqlite if _dialect() == "sqlite" else postgresql).insert(Chat)
 
 
-def _claim_chat(record: TurnRecord) -> tuple[int, int | None]:
+def _claim_chat(connection: Connection, record: TurnRecord) -> tuple[int, int | None]:
     """The chat's primary key, and the parent of the turn's first message.
 
     A turn on an existing chat bumps it, or finds it deleted (404). A turn that creates one
@@ -362,21 +369,21 @@ def _claim_chat(record: TurnRecord) -> tuple[int, int | None]:
     """
     now = utcnow()
     if record.chat_existed:
-        existing = _bump_chat(record, now)
+        existing = _bump_chat(connection, record, now)
         if existing is None:
             raise ChatNotFound(record.chat_id)
         return existing, record.ids.parent
-    created = _create_chat(record, now)
+    created = _create_chat(connection, record, now)
     if created is not None:
         return created, record.ids.parent
-    existing = _bump_chat(record, now)
+    existing = _bump_chat(connection, record, now)
     if existing is None:  # created and deleted again around us
         raise ChatNotFound(record.chat_id)
-    return existing, _root(existing)
+    return existing, _root(connection, existing)
 
 
-def _create_chat(record: TurnRecord, now: datetime) -> int | None:
-    return db.session.scalar(
+def _create_chat(connection: Connection, record: TurnRecord, now: datetime) -> int | None:
+    return connection.scalar(
         _upsert_chat()
         .values(
             user_id=record.user_id,
@@ -392,8 +399,8 @@ def _create_chat(record: TurnRecord, now: datetime) -> int | None:
     )
 
 
-def _bump_chat(record: TurnRecord, now: datetime) -> int | None:
-    return db.session.scalar(_bump(record, now).returning(Chat.id))
+def _bump_chat(connection: Connection, record: TurnRecord, now: datetime) -> int | None:
+    return connection.scalar(_bump(record, now).returning(Chat.id))
 
 
 def _bump(record: TurnRecord, now: datetime) -> Update:
@@ -405,8 +412,8 @@ def _bump(record: TurnRecord, now: datetime) -> Update:
     )
 
 
-def _root(chat_pk: int) -> int | None:
-    return db.session.scalar(
+def _root(connection: Connection, chat_pk: int) -> int | None:
+    return connection.scalar(
         select(func.min(Message.id)).where(Message.chat_pk == chat_pk, Message.parent_id.is_(None))
     )
 
