@@ -62,7 +62,7 @@ BUCKETS = (
 def main(rounds: int = 200) -> None:
     with postgres_database() as url, FakeOllama() as fake:
         key = generate_clear_key()
-        app = _app(url, fake.url, key)
+        app = profiled_app(url, fake.url, key)
         client = app.test_client()
         headers = {"Authorization": f"Bearer {key}"}
         for n in range(20):
@@ -85,7 +85,8 @@ def main(rounds: int = 200) -> None:
             _report(app, label, send, rounds)
 
 
-def _app(url: str, ollama_url: str, key: str) -> Flask:
+def profiled_app(url: str, ollama_url: str, key: str) -> Flask:
+    """The app on a migrated `url` with `key` as its admin's, limits too high to refuse."""
     app = create_app(
         {
             "DATABASE_URL": url,

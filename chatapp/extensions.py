@@ -45,7 +45,8 @@ def statements_alone(view: F) -> F:
 
     A chat turn reads with single statements and writes one (the usage upsert, and on
     PostgreSQL the turn on an existing chat); a write of several statements takes a
-    transaction of its own (`chats.store_turn`). Its session then runs as a GET's does.
+    transaction of its own (`chats.store_turn`). On PostgreSQL its session then runs as a
+    GET's does (`for_statements_alone`).
     """
     setattr(view, STATEMENTS_ALONE, True)
     return view
@@ -66,16 +67,22 @@ class RequestSession(Session):
         self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any
     ) -> Engine | Connection:
         engine = super().get_bind(mapper, clause, bind, **kwargs)
-        if isinstance(engine, Engine) and has_request_context() and _outside_transactions():
+        if not isinstance(engine, Engine) or not has_request_context():
+            return engine
+        if request.method in READING_METHODS:
             return autocommit(engine)
+        view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+        if getattr(view, STATEMENTS_ALONE, False):
+            return for_statements_alone(engine)
         return engine
 
 
-def _outside_transactions() -> bool:
-    if request.method in READING_METHODS:
-        return True
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return getattr(view, STATEMENTS_ALONE, False)
+def for_statements_alone(engine: Engine) -> Engine:
+    """The engine to run statements on that are each whole by themselves: outside any
+    transaction on PostgreSQL, where BEGIN and COMMIT are round trips; as it is elsewhere.
+    SQLite's transactions are in process, and switching a connection's mode both ways on each
+    checkout cost a turn more than the transactions did (`bench_regression`)."""
+    return autocommit(engine) if engine.dialect.name == "postgresql" else engine
 
 
 def autocommit(engine: Engine) -> Engine:

@@ -1,8 +1,8 @@
 """Usage accounting (SPEC section 16): one atomic upsert per LLM call, and the usage reports.
 
-Counters change only through `record`'s single INSERT ... ON CONFLICT DO UPDATE, which commits
-alone on a connection of its own (no BEGIN or COMMIT round trip), so they stay exact with any
-number of processes and a request's rollback can't undo a count.
+Counters change only through `record`'s single INSERT ... ON CONFLICT DO UPDATE, committed on a
+connection of its own (on PostgreSQL outside any transaction: no BEGIN or COMMIT round trip),
+so they stay exact with any number of processes and a request's rollback can't undo a count.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chatapp.db_types import utcnow
 from chatapp.errors import BadRequest, UserNotFound
-from chatapp.extensions import autocommit, db
+from chatapp.extensions import db, for_statements_alone
 from chatapp.models import UsageDaily, User
 from chatapp.providers.providers_file import Price
 
@@ -95,7 +95,7 @@ def record(user_id: int, call: Call) -> None:
     }
     engine = db.engine
     try:
-        with autocommit(engine).connect() as connection:
+        with for_statements_alone(engine).begin() as connection:
             connection.execute(_upsert(engine.dialect.name), values)
     except SQLAlchemyError as exc:
         log.error("could not record the usage of a call to %s: %s", call.model, exc)

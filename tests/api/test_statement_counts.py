@@ -212,12 +212,11 @@ def test_reads_and_a_turn_run_outside_a_transaction_other_writes_inside_one(app,
     assert read and all(read)
     body = {"message": "hi", "chat_id": "c0"}
     turn = _autocommit_by_statement(app, client, admin, "POST", "/chat", json=body)
-    # The key, the context and the usage upsert alone; the turn's write is one statement on
-    # PostgreSQL, and on SQLite two (the chat, the messages) that share a transaction.
-    alone = [True, True, True]
+    # PostgreSQL: the key, the context, the usage upsert and the turn's write (one statement)
+    # each alone, no BEGIN or COMMIT round trips. SQLite, in process, keeps its transactions.
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
-    assert turn == alone + ([True] if postgres else [False, False])
+    assert turn == ([True] * 4 if postgres else [False] * 5)
     body = {"name": "Writer", "content": "x"}
     written = _autocommit_by_statement(app, client, admin, "POST", "/system-prompts", json=body)
     assert written and not any(written)  # the same pooled connections, back in transactions
