@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing
 
@@ -33,6 +34,10 @@ class _Reader:
             with closing(self._chunks):  # type: ignore[type-var]  # streams are generators
                 for chunk in self._chunks:
                     self._queue.put(chunk)
+                    # Hand the GIL to the request thread now, which waits for this chunk: a
+                    # reader with more of the answer already in its buffer would otherwise
+                    # keep it for the interpreter's switch interval (5 ms) every time.
+                    time.sleep(0)
                     if self._stopped.is_set():
                         return
         except Exception as exc:  # handed to the request thread, which reports it
