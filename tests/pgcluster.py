@@ -38,7 +38,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _demote_command(command: list[str]) -> list[str]:
+def as_service_user(command: list[str]) -> list[str]:
+    """The command run as the cluster's own user when we are root, as PostgreSQL's tools need."""
     if os.geteuid() != 0:
         return command
     return ["runuser", "-u", SERVICE_USER, "--", *command]
@@ -82,7 +83,7 @@ class Cluster:
     def stop(self) -> None:
         pg_ctl = find_pg_bin("pg_ctl")
         command = [pg_ctl, "-D", str(self.directory / "data"), "-m", "immediate", "stop"]
-        subprocess.run(_demote_command(command), capture_output=True, check=False)
+        subprocess.run(as_service_user(command), capture_output=True, check=False)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
@@ -131,6 +132,6 @@ def _children(parent: int) -> list[int]:
 
 
 def _run(command: list[str]) -> None:
-    result = subprocess.run(_demote_command(command), capture_output=True, text=True, check=False)
+    result = subprocess.run(as_service_user(command), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"{command[0]} failed: {result.stderr or result.stdout}")

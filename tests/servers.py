@@ -158,3 +158,12 @@ def admitted(stream: Stream) -> Stream | None:
         return stream
     stream.close()
     return None
+
+
+def require(binary: str | None, package: str) -> None:
+    """Skip when a Debian package a test starts is missing; under CI=true, fail instead."""
+    if binary is None:
+        message = f"{package} is not installed (apt-get install {package}): its set-up untested"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true and {message}")
+        pytest.skip(message)

@@ -28,7 +28,7 @@ import requests
 from tests.conftest import ADMIN_KEY, bearer
 from tests.pgcluster import fresh_database
 from tests.ratelimit.servers import REDIS_SERVER, away_from_an_hour_boundary, redis_server
-from tests.servers import chatapp_servers, free_port, run_cli, served_env, server_log
+from tests.servers import chatapp_servers, free_port, require, run_cli, served_env, server_log
 
 pytestmark = pytest.mark.slow
 
@@ -68,14 +68,6 @@ http {{
     }}
 }}
 """
-
-
-def require(binary: str | None, package: str) -> None:
-    if binary is None:
-        message = f"{package} is not installed (apt-get install {package}): nginx set-up untested"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true and {message}")
-        pytest.skip(message)
 
 
 @contextmanager
