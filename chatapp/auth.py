@@ -33,10 +33,12 @@ def parse_bearer(header: str | None) -> str:
     return header[len(BEARER) :]
 
 
-def authenticate(header: str | None) -> User:
+def authenticate(
+    header: str | None, find_owner: Callable[[str], keys.KeyOwner | None] = keys.find_key_owner
+) -> User:
     """The key's user, read afresh on every request, so revocation and deactivation are
     immediate; one SELECT, and a write of `last_used_at` at most once a minute."""
-    owner = keys.find_key_owner(parse_bearer(header))
+    owner = find_owner(parse_bearer(header))
     if owner is None:
         raise Unauthorized("Unknown or revoked API key")
     if not owner.user.is_active:
@@ -75,7 +77,8 @@ def authenticate_request() -> None:
     if view is None or getattr(view, "is_public", False) or request.method == "OPTIONS":
         return
     with ratelimit.counting_failures(request.remote_addr):  # AUTH_FAILURE_LIMIT per client IP
-        g.user = authenticate(request.headers.get("Authorization"))
+        header = request.headers.get("Authorization")
+        g.user = authenticate(header, ratelimit.find_key_owner_with_hits)
 
 
 def init_app(app: Flask) -> None:

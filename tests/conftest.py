@@ -227,6 +227,12 @@ def live_server(app: Flask) -> Iterator[LiveServer]:
     thread.join(timeout=10)
 
 
+def dialect_of(app: Flask) -> str:
+    """The app's database: "sqlite" or "postgresql"."""
+    with app.app_context():
+        return db.engine.dialect.name
+
+
 class QueryCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []

@@ -4,7 +4,7 @@ What the rest of the app uses is named here; the modules beside it are private.
 """
 
 from chatapp.ratelimit.auth_failures import counting_failures
-from chatapp.ratelimit.limiter import init_app, llm_calls
+from chatapp.ratelimit.limiter import find_key_owner_with_hits, init_app, llm_calls
 from chatapp.ratelimit.purge import purge_expired
 from chatapp.ratelimit.streams import limit_streams
 from chatapp.ratelimit.usage import LimitUsage, rate_limit_report
@@ -12,6 +12,7 @@ from chatapp.ratelimit.usage import LimitUsage, rate_limit_report
 __all__ = [
     "LimitUsage",
     "counting_failures",
+    "find_key_owner_with_hits",
     "init_app",
     "limit_streams",
     "llm_calls",

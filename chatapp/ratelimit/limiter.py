@@ -15,8 +15,10 @@ from limits import parse_many
 from limits.strategies import SlidingWindowCounterRateLimiter
 from sqlalchemy.exc import SQLAlchemyError
 
+from chatapp.db_wait import DeadlineExceeded
 from chatapp.extensions import db
 from chatapp.ratelimit import purge, storage  # importing storage registers its scheme
+from chatapp.services import keys
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,7 @@ OWN_RETRY_AFTER = "own_retry_after"  # in flask.g: the Retry-After a response ha
 LLM_SCOPE = "llm"  # one LLM budget per user, shared by POST /chat and /v1/chat/completions
 PROVIDER_FAILURES = frozenset({502, 503, 504})  # an LLM call that failed before any token
 LLM_CALL_LET_IN = "llm_call_let_in"  # in flask.g: when this request's LLM call was counted
+USER_ID_MARK = "\x00"  # a user's id in a hit's key, before the user is known
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,35 +107,98 @@ def llm_calls(view: F) -> F:
     return limited
 
 
+def find_key_owner_with_hits(clear: str) -> keys.KeyOwner | None:
+    """The key's owner, as keys.find_key_owner; on PostgreSQL with our storage in use, found by
+    the statement that writes the request's hits, which then need no round trip of their own.
+
+    Elsewhere, or when that statement fails, the key is looked up as usual and the hits go
+    ahead of the view by themselves (`_acquire_in_advance`).
+    """
+    database_storage = _database_storage()
+    if database_storage is None or database_storage.engine.dialect.name != "postgresql":
+        return keys.find_key_owner(clear)
+    digest = keys.hash_key(clear)
+    try:
+        rows = database_storage.find_owner_and_hit(digest, _user_hits())
+    except SQLAlchemyError as exc:  # logged by the storage
+        if isinstance(getattr(exc, "orig", None), DeadlineExceeded):
+            raise  # a silent database: the usual lookup would wait as long again, then fail
+        return keys.find_key_owner(clear)
+    if not rows or not keys.is_same_digest(rows[0].key_hash, digest):
+        return None
+    owner = keys.owner_of_row(rows[0], database_storage.engine.dialect)
+    if owner.user.is_active:  # an inactive user's hits were not written
+        storage.note_outcomes(_hits_of(owner.user), rows)
+    return owner
+
+
 def _acquire_in_advance() -> None:
-    """Send the request's hits (hourly, and LLM on the views that call it) as one statement.
+    """Send the request's hits (hourly, and LLM on the views that call it) as one statement,
+    unless authentication's statement already did.
 
     Flask-Limiter checks the hourly limit before the request and the LLM limit in the view's
     decorator, a storage round trip each; the storage then answers both from this one.
     """
-    strategy = limiter.limiter  # the in-memory fallback while our storage is down
-    if g.get("user") is None or not isinstance(strategy, SlidingWindowCounterRateLimiter):
+    database_storage = _database_storage()
+    if g.get("user") is None or database_storage is None or storage.hits_planned():
         return
-    if isinstance(strategy.storage, storage.DatabaseStorage):
-        with suppress(SQLAlchemyError):  # logged; each hit then goes its own way
-            strategy.storage.acquire_in_advance(_planned_hits())
+    with suppress(SQLAlchemyError):  # logged; each hit then goes its own way
+        database_storage.acquire_in_advance(_hits_of(g.user))
 
 
-def _planned_hits() -> list[storage.Hit]:
-    """The hits, in Flask-Limiter's order: the hourly limits, then the view's, each sorted."""
-    hits = _hits(_current_hourly_limit(), GLOBAL_SCOPE)
+def _database_storage() -> storage.DatabaseStorage | None:
+    """Our storage, when the limiter uses it now: not in its in-memory fallback while our
+    storage is down, nor with limiting off or another storage configured."""
+    if not _uses_our_storage(current_app.config):
+        return None
+    strategy = limiter.limiter
+    if isinstance(strategy, SlidingWindowCounterRateLimiter) and isinstance(
+        strategy.storage, storage.DatabaseStorage
+    ):
+        return strategy.storage
+    return None
+
+
+def _hits_of(user: Any) -> list[storage.Hit]:
+    """The user's hits for this request, in Flask-Limiter's order: the hourly limits, then the
+    view's, each sorted."""
+    user_key = user_key_for(user)
+    hits = _hits(hourly_limit_for(user, current_app.config), GLOBAL_SCOPE, user_key)
     view = current_app.view_functions.get(request.endpoint or "")
     if getattr(view, "spends_llm_budget", False):
-        hits += _hits(_llm_limit(), LLM_SCOPE)
+        hits += _hits(_llm_limit(), LLM_SCOPE, user_key)
     return hits
 
 
-def _hits(limits: str, scope: str) -> list[storage.Hit]:
+def _hits(limits: str, scope: str, user_key: str) -> list[storage.Hit]:
     return [
-        storage.Hit(storage.counter_key(item.key_for(_current_user_key(), scope)),
+        storage.Hit(storage.counter_key(item.key_for(user_key, scope)),
                     item.amount, item.get_expiry())
         for item in sorted(parse_many(limits))
     ]  # fmt: skip
+
+
+def _user_hits() -> list[storage.UserHit]:
+    """This request's hits before its user is known: a mark stands for the user's id."""
+    user = _UnknownUser()
+    label_head = user_key_for(user).removesuffix(USER_ID_MARK)
+    return [_user_hit(hit, label_head) for hit in _hits_of(user)]
+
+
+def _user_hit(hit: storage.Hit, label_head: str) -> storage.UserHit:
+    key_head, _mark, key_tail = hit.key.partition(USER_ID_MARK)
+    endpoint = key_tail.split("/")[1]  # the key is LIMITER/<who>/<scope>/<multiples>/<unit>
+    user_limited = endpoint == GLOBAL_SCOPE
+    return storage.UserHit(
+        key_head, key_tail, label_head, endpoint, hit.limit, hit.expiry, user_limited, hit.amount
+    )
+
+
+class _UnknownUser:
+    """The user of a hit planned before authentication: the mark for an id, no own limit."""
+
+    id = USER_ID_MARK
+    rate_limit_per_hour = None
 
 
 def _give_back_failed_llm_call(response: Response) -> Response:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +26,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import CTE, ColumnElement, FunctionElement, Select
 
 from chatapp.models import RateLimit
+from chatapp.services.keys import OWNER_ROWS
 
 TABLE = RateLimit.__table__
 DIALECT_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
@@ -171,13 +173,35 @@ def increment(dialect: str) -> Any:
     return statement.returning(TABLE.c.count, (TABLE.c.expires_at - now).label("seconds_left"))
 
 
-def _acquire_one(dialect: str, hit: SlidingHit, after: CTE | None = None) -> Any:
+class OwnedHit(SlidingHit):
+    """A hit on the counter of the user the statement's `owner` CTE found (keys.OWNER_ROWS).
+
+    The counter's key is the user's id between two bound parts (`prefix_N`, `prefix_tail_N`), its
+    user label `user_key_N` and the id; `user_limited` hits take the user's own hourly limit
+    when set, `limit_N` otherwise, as limiter.hourly_limit_for does.
+    """
+
+    def __init__(self, number: int, owner: CTE, user_limited: bool) -> None:
+        super().__init__(number)
+        user_id = cast(select(owner.c.id).scalar_subquery(), String)
+        self.prefix = self.prefix + user_id + bindparam("prefix_tail" + self.suffix, type_=String)
+        self.user_key = self.user_key + user_id
+        if user_limited:
+            own = select(func.nullif(owner.c.rate_limit_per_hour, 0)).scalar_subquery()
+            self.limit = func.coalesce(own, self.limit)
+
+
+def _acquire_one(
+    dialect: str, hit: SlidingHit, after: CTE | None = None, only_if: Any = None
+) -> Any:
     """Add `amount` to the current window only if it still fits (and, in a batch, only if the
-    hit `after` was written). Both the insert and the update are conditional, so a refused
-    hit writes nothing and returns no row."""
+    hit `after` was written; with `only_if`, only if that holds). Both the insert and the update
+    are conditional, so a refused hit writes nothing and returns no row."""
     row = hit.new_row().where(hit.fits(0))
     if after is not None:
         row = row.where(select(after.c.key).exists())
+    if only_if is not None:
+        row = row.where(only_if)
     statement = DIALECT_INSERTS[dialect](TABLE).from_select(ROW_COLUMNS, row)
     statement = statement.on_conflict_do_update(
         index_elements=[TABLE.c.key],
@@ -217,6 +241,25 @@ def _acquire_chained(hits: list[SlidingHit]) -> Any:
         after = written[-1] if written else None
         written.append(_acquire_one("postgresql", hit, after).cte(f"hit_{number}"))
     return union_all(*(select(cte) for cte in written))
+
+
+@cache
+def owner_and_hits(user_limited: tuple[bool, ...]) -> Any:
+    """PostgreSQL: find a key's owner and write the owner's hits, in one statement.
+
+    The hits are chained as in `_acquire_chained`, and written only for an active owner. The
+    owner's row comes back joined to each hit written: one row with no hit if none was, and no
+    row at all for an unknown or revoked key.
+    """
+    owner = OWNER_ROWS.cte("owner")
+    active = select(owner.c.is_active).scalar_subquery()
+    written: list[CTE] = []
+    for number, own_limit in enumerate(user_limited):
+        hit = OwnedHit(number, owner, own_limit)
+        after = written[-1] if written else None
+        written.append(_acquire_one("postgresql", hit, after, active).cte(f"hit_{number}"))
+    hits = union_all(*(select(cte) for cte in written)).subquery("hits")
+    return select(owner, hits).select_from(owner.outerjoin(hits, true()))
 
 
 def _acquire_together(dialect: str, hits: list[SlidingHit]) -> Any:
@@ -283,6 +326,12 @@ ACQUIRE = Prepared("chatapp_acquire", acquire)
 @cache
 def prepared_batch(size: int) -> Prepared:
     return Prepared(f"chatapp_acquire_{size}", partial(acquire_batch, size=size))
+
+
+@cache
+def prepared_owner_and_hits(user_limited: tuple[bool, ...]) -> Prepared:
+    shape = "".join("u" if own_limit else "f" for own_limit in user_limited)
+    return Prepared(f"chatapp_owner_hits_{shape}", lambda _dialect: owner_and_hits(user_limited))
 
 
 READ_FIXED_WINDOW = select(

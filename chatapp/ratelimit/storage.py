@@ -76,6 +76,34 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class UserHit:
+    """A hit on a user's counter, planned before the user is known: its key and user label
+    around the user's id. `user_limited`: the user's own hourly limit, when set, over `limit`."""
+
+    key_head: str
+    key_tail: str
+    label_head: str
+    endpoint: str
+    limit: int
+    expiry: int
+    user_limited: bool
+    amount: int = 1
+
+    def values(self, number: int) -> dict[str, Any]:
+        suffix = f"_{number}"
+        names = {
+            "prefix": self.key_head,
+            "prefix_tail": f"{self.key_tail}/",
+            "user_key": self.label_head,
+            "endpoint": self.endpoint,
+            "limit": self.limit,
+            "expiry": self.expiry,
+            "amount": self.amount,
+        }
+        return {name + suffix: value for name, value in names.items()}
+
+
+@dataclass(frozen=True)
 class Window:
     """What one query told about a counter, with the local time it was read at."""
 
@@ -178,16 +206,17 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
             sliding = sql.SlidingHit(number)
             parameters |= sliding.values(hit.key, hit.limit, hit.expiry, hit.amount)
         rows = self._run(sql.prepared_batch(len(hits)), parameters, write=True, every_row=True)
-        # A row's key is the counter's key, "/" and the window's index.
-        windows = {row.key.rpartition("/")[0]: _window_of(row) for row in rows}
-        outcomes: dict[Hit, bool] = {}
-        for hit in hits:
-            window = windows.get(hit.key)
-            outcomes[hit] = window is not None
-            if window is None:
-                break  # nothing after a refused hit was written, nor will be asked for
-            _remember(hit.key, window)
-        g._planned_hits = outcomes
+        note_outcomes(hits, rows)
+
+    def find_owner_and_hit(self, digest: str, hits: list[UserHit]) -> list[Any]:
+        """PostgreSQL: the rows of `sql.owner_and_hits`, the key with this digest found and its
+        owner's hits written in one statement; `note_outcomes` takes them once the user is known.
+        """
+        parameters: dict[str, Any] = {"digest": digest}
+        for number, hit in enumerate(hits):
+            parameters |= hit.values(number)
+        statement = sql.prepared_owner_and_hits(tuple(hit.user_limited for hit in hits))
+        return self._run(statement, parameters, write=True, every_row=True)
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         base = counter_key(key)
@@ -251,8 +280,27 @@ def _recall(row_key: str) -> Window | None:
     return g.get("_rate_limit_windows", {}).get(row_key) if has_app_context() else None
 
 
+def note_outcomes(hits: list[Hit], rows: list[Any]) -> None:
+    """What a statement of planned hits did, kept for Flask-Limiter's questions (flask.g)."""
+    # A row's key is the counter's key, "/" and the window's index.
+    windows = {row.key.rpartition("/")[0]: _window_of(row) for row in rows if row.key is not None}
+    outcomes: dict[Hit, bool] = {}
+    for hit in hits:
+        window = windows.get(hit.key)
+        outcomes[hit] = window is not None
+        if window is None:
+            break  # nothing after a refused hit was written, nor will be asked for
+        _remember(hit.key, window)
+    g._planned_hits = outcomes
+
+
 def _window_of(row: Any) -> Window:
     return Window(row.count, row.seconds_left, row.previous or 0, time.time())
+
+
+def hits_planned() -> bool:
+    """Whether this request's hits were sent ahead already."""
+    return has_app_context() and "_planned_hits" in g
 
 
 def _planned_outcome(hit: Hit) -> bool | None:

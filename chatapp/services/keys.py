@@ -5,11 +5,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import String, bindparam, or_, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 
 from chatapp.db_types import utcnow
 from chatapp.errors import Conflict, NotFound
@@ -46,11 +51,20 @@ class KeyOwner:
 
 
 # The key and its user in one SELECT, built once (each request only binds the hash). A revoked
-# key finds no row.
+# key finds no row. OWNER_ROWS is the same as rows, for a statement that reads it as a CTE.
+_KEY_COLUMNS = (ApiKey.id.label("key_id"), ApiKey.key_hash, ApiKey.last_used_at)
+_UNREVOKED_WITH_HASH = (
+    ApiKey.key_hash == bindparam("digest", type_=String),
+    ApiKey.revoked_at.is_(None),
+)
 _KEY_OWNER = (
-    select(User, ApiKey.id.label("key_id"), ApiKey.key_hash, ApiKey.last_used_at)
+    select(User, *_KEY_COLUMNS).join(ApiKey, ApiKey.user_id == User.id).where(*_UNREVOKED_WITH_HASH)
+)
+_LAST_USED_AT = ApiKey.__table__.c.last_used_at.type
+OWNER_ROWS = (
+    select(User.__table__, *_KEY_COLUMNS)
     .join(ApiKey, ApiKey.user_id == User.id)
-    .where(ApiKey.key_hash == bindparam("digest", type_=String), ApiKey.revoked_at.is_(None))
+    .where(*_UNREVOKED_WITH_HASH)
 )
 
 
@@ -118,10 +132,37 @@ def find_key_owner(clear: str) -> KeyOwner | None:
     """The owner of the unrevoked key with this clear text, read with the key in one SELECT."""
     digest = hash_key(clear)
     row = db.session.execute(_KEY_OWNER, {"digest": digest}).first()
-    # The lookup is by hash, so timing reveals nothing about the key; compare again anyway.
-    if row is None or not hmac.compare_digest(row.key_hash, digest):
+    if row is None or not is_same_digest(row.key_hash, digest):
         return None
     return KeyOwner(row.User, row.key_id, row.last_used_at)
+
+
+def owner_of_row(row: Any, dialect: Dialect) -> KeyOwner:
+    """A KeyOwner from a row of OWNER_ROWS read outside the session, as the driver gave it: its
+    User joins the session as if loaded there, without a SELECT."""
+    user = User(**{name: convert(row._mapping[name]) for name, convert in _converters(dialect)})
+    make_transient_to_detached(user)
+    last_used_at = _LAST_USED_AT.process_result_value(row.last_used_at, dialect)
+    return KeyOwner(db.session.merge(user, load=False), row.key_id, last_used_at)
+
+
+@cache
+def _converters(dialect: Dialect) -> list[tuple[str, Callable[[Any], Any]]]:
+    """Each user column's name and what turns the driver's value into the model's."""
+    converters = []
+    for column in User.__table__.columns:
+        process = column.type.result_processor(dialect, None)
+        converters.append((column.key, process or _as_is))
+    return converters
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def is_same_digest(stored: str, digest: str) -> bool:
+    """The lookup is by hash, so timing reveals nothing about the key; compare again anyway."""
+    return hmac.compare_digest(stored, digest)
 
 
 def touch(owner: KeyOwner) -> None:

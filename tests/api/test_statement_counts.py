@@ -15,9 +15,11 @@ from chatapp.ratelimit.storage import ENGINE_KEY
 from chatapp.services.message_ids import new_ids
 from tests.api.test_history_queries import add_chats
 
-# The request pipeline's share, which other changes may move (change the number here):
-AUTH_STATEMENTS = 1  # the key joined with its user (last_used_at is written once a minute)
-LIMIT_STATEMENTS = 1  # the request's hits (hourly, and LLM on a turn), in one statement
+# The request pipeline's share, which other changes may move (change the number here): the key
+# joined with its user (last_used_at is written once a minute), and the request's hits (hourly,
+# and LLM on a turn) in one statement. On PostgreSQL the statement that writes the hits finds
+# the key too.
+PIPELINE_STATEMENTS = {"sqlite": 2, "postgresql": 1}
 # What the endpoints themselves send:
 # A turn's own, on an existing chat: the context read (the chat and its branch up from the leaf,
 # one recursive CTE), then the write. SQLite: the chat's update (current leaf, updated_at,
@@ -29,6 +31,12 @@ USAGE_STATEMENTS = 1  # issue 14: the call's usage upsert (a user without quotas
 # (PostgreSQL); SQLite's in-process write is two statements, so one more there.
 TURN_BUDGET = {"sqlite": 6, "postgresql": 5}
 READ_OWN_STATEMENTS = 2  # the chat; its current branch with each message's siblings
+
+
+def pipeline_statements(app: Flask) -> int:
+    """What authentication and the limits send."""
+    with app.app_context():
+        return PIPELINE_STATEMENTS[db.engine.dialect.name]
 
 
 def turn_own_statements(app: Flask) -> int:
@@ -134,7 +142,7 @@ def test_a_turn_on_an_existing_chat_sends_auth_limits_one_read_one_write_and_its
 ):
     add_chats(app, "admin", 1, 10, "c")
     statements = turn(app, client, admin, "c0")
-    expected = AUTH_STATEMENTS + LIMIT_STATEMENTS + turn_own_statements(app)
+    expected = pipeline_statements(app) + turn_own_statements(app)
     assert len(statements) == expected, "\n".join(statements)
 
 
@@ -161,7 +169,7 @@ def test_the_chat_list_is_one_statement_for_any_number_of_chats_and_messages(
     for user in (few, many, long):
         for path in ("/chat/history?limit=500", "/chat/history?q=m1"):
             statements = counted(app, client, user, "GET", path)
-            assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + 1, path
+            assert len(statements) == pipeline_statements(app) + 1, path
 
 
 def test_the_prompt_list_is_one_statement_for_any_library(app, client, make_user):
@@ -169,7 +177,7 @@ def test_the_prompt_list_is_one_statement_for_any_library(app, client, make_user
     add_prompts(app, "large", 500)
     for user in (small, large):
         statements = counted(app, client, user, "GET", "/system-prompts")
-        assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + 1
+        assert len(statements) == pipeline_statements(app) + 1
 
 
 def test_creating_a_prompt_is_one_lookup_and_one_insert_for_any_library(app, client, make_user):
@@ -182,7 +190,7 @@ def test_creating_a_prompt_is_one_lookup_and_one_insert_for_any_library(app, cli
         # "Writer!" is slug writer-2: the lookup finds writer taken in the same statement.
         body = {"name": "Writer!", "content": "x"}
         statements = counted(app, client, user, "POST", "/system-prompts", json=body)
-        assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + 2, "\n".join(statements)
+        assert len(statements) == pipeline_statements(app) + 2, "\n".join(statements)
 
 
 def _autocommit_by_statement(app, client, user, method: str, path: str, **kwargs) -> list[bool]:
@@ -212,11 +220,12 @@ def test_reads_and_a_turn_run_outside_a_transaction_other_writes_inside_one(app,
     assert read and all(read)
     body = {"message": "hi", "chat_id": "c0"}
     turn = _autocommit_by_statement(app, client, admin, "POST", "/chat", json=body)
-    # PostgreSQL: the key, the context, the usage upsert and the turn's write (one statement)
-    # each alone, no BEGIN or COMMIT round trips. SQLite, in process, keeps its transactions.
+    # PostgreSQL: the context, the usage upsert and the turn's write (one statement) each
+    # alone, no BEGIN or COMMIT round trips (the key is found on the limiter's connection).
+    # SQLite, in process, keeps its transactions.
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
-    assert turn == ([True] * 4 if postgres else [False] * 5)
+    assert turn == ([True] * 3 if postgres else [False] * 5)
     body = {"name": "Writer", "content": "x"}
     written = _autocommit_by_statement(app, client, admin, "POST", "/system-prompts", json=body)
     assert written and not any(written)  # the same pooled connections, back in transactions
@@ -228,7 +237,7 @@ def test_reading_a_tree_of_1000_messages_costs_what_a_tree_of_10_does(app, clien
     add_tree(app, "admin", "large", 1000)
     for path in ("/chat/history/small", "/chat/history/large"):
         statements = counted(app, client, admin, "GET", path)
-        assert len(statements) == AUTH_STATEMENTS + LIMIT_STATEMENTS + READ_OWN_STATEMENTS, path
+        assert len(statements) == pipeline_statements(app) + READ_OWN_STATEMENTS, path
     large = client.get("/chat/history/large", headers=admin.headers).get_json()["history"]
     assert len(large["messages"]) > 600  # the branch, not the whole tree of 1000
     assert sorted({len(m["sibling_ids"]) for m in large["messages"]}) == [1, 2]
@@ -250,7 +259,7 @@ def tree_turns(app, client, admin, size: int) -> list[int]:
 def test_continue_edit_and_regenerate_cost_the_same_on_trees_of_10_and_1000(app, client, admin):
     small, large = tree_turns(app, client, admin, 10), tree_turns(app, client, admin, 1000)
     assert small == large
-    assert small == [AUTH_STATEMENTS + LIMIT_STATEMENTS + turn_own_statements(app)] * 3
+    assert small == [pipeline_statements(app) + turn_own_statements(app)] * 3
     assert max(small) <= turn_budget(app)
 
 
