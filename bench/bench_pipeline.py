@@ -20,8 +20,9 @@ CONCURRENCY = (1, 8)
 REQUESTS = 400
 ROUNDS = 3  # the servers take turns in each round; each figure is the median round
 CHATS, PROMPTS = 20, 10
-# A first-delta client hangs up after its first delta, and the server gives the stream's slot
-# back only when it notices: at c=8, MAX_STREAMS_PER_USER's default (8) answered some with 429.
+# A stream gives its slot back after its last byte, so a first-delta client that starts its
+# next stream at once can find the last one's slot still held: at c=8, MAX_STREAMS_PER_USER's
+# default (8) answered some with 429.
 UNLIMITED = {
     "RATE_LIMIT_PER_HOUR": "1000000000",
     "CHAT_RATE_LIMIT": "1000000000/minute",
