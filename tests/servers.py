@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,6 +158,22 @@ def admitted(stream: Stream) -> Stream | None:
         return stream
     stream.close()
     return None
+
+
+def wait_for_port(
+    port: int, process: subprocess.Popen, name: str, log: Callable[[], str] = lambda: ""
+) -> None:
+    """Until something listens on 127.0.0.1:`port`; the test fails, with `log()`, if `process`
+    exits first or 20 s pass."""
+    deadline = time.monotonic() + 20
+    while True:
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{name} did not listen on port {port}:\n{log()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
 
 
 def require(binary: str | None, package: str) -> None:

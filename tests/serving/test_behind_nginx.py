@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import shutil
-import socket
 import subprocess
 import time
 from collections import Counter
@@ -28,7 +27,15 @@ import requests
 from tests.conftest import ADMIN_KEY, bearer
 from tests.pgcluster import fresh_database
 from tests.ratelimit.servers import REDIS_SERVER, away_from_an_hour_boundary, redis_server
-from tests.servers import chatapp_servers, free_port, require, run_cli, served_env, server_log
+from tests.servers import (
+    chatapp_servers,
+    free_port,
+    require,
+    run_cli,
+    served_env,
+    server_log,
+    wait_for_port,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -85,24 +92,15 @@ def nginx_in_front(upstreams: list[str], directory: Path) -> Iterator[str]:
     command = [NGINX, "-p", str(directory), "-c", str(config), "-e", str(error_log)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        _wait_for_port(port, process, error_log)
+        wait_for_port(port, process, "nginx", lambda: _read(error_log))
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=30)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen, error_log: Path) -> None:
-    deadline = time.monotonic() + 20
-    while True:
-        if process.poll() is not None or time.monotonic() > deadline:
-            log = error_log.read_text() if error_log.exists() else ""
-            pytest.fail(f"nginx did not come up:\n{log}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
+def _read(log: Path) -> str:
+    return log.read_text() if log.exists() else ""
 
 
 @dataclass

@@ -10,10 +10,8 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +26,7 @@ from chatapp import create_app
 from chatapp.services.users import ensure_admin
 from tests.conftest import ADMIN_KEY, bearer
 from tests.pgcluster import SERVICE_USER, as_service_user
-from tests.servers import free_port, require
+from tests.servers import free_port, require, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -73,21 +71,11 @@ def _serve(database_url: str, directory: Path, ignore: str) -> Iterator[str]:
             shutil.chown(path, SERVICE_USER)
     process = subprocess.Popen(as_service_user([PGBOUNCER, str(config)]))
     try:
-        _wait_for_port(port)
+        wait_for_port(port, process, "pgbouncer")
         yield url.set(port=port).render_as_string(hide_password=False)
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _wait_for_port(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise RuntimeError(f"pgbouncer did not listen on {port}")
 
 
 def app_through(url: str, fake_ollama_url: str) -> Flask:
