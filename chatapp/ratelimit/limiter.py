@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from chatapp.db_wait import DeadlineExceeded
 from chatapp.extensions import db
-from chatapp.ratelimit import purge, storage  # importing storage registers its scheme
+from chatapp.ratelimit import purge, sql, storage  # importing storage registers its scheme
 from chatapp.services import keys
 
 log = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ def llm_calls(view: F) -> F:
         return view(*args, **kwargs)
 
     limited = _llm_limit_of_views(let_in)
-    limited.spends_llm_budget = True  # type: ignore[attr-defined]  # read by _planned_hits
+    limited.spends_llm_budget = True  # type: ignore[attr-defined]  # read by _view_llm_limit
     return limited
 
 
@@ -162,12 +162,19 @@ def _database_storage() -> storage.DatabaseStorage | None:
 def _hits_of(user: Any) -> list[storage.Hit]:
     """The user's hits for this request, in Flask-Limiter's order: the hourly limits, then the
     view's, each sorted."""
-    user_key = user_key_for(user)
-    hits = _hits(hourly_limit_for(user, current_app.config), GLOBAL_SCOPE, user_key)
+    hourly_limit = hourly_limit_for(user, current_app.config)
+    return _hits_for(user_key_for(user), hourly_limit, _view_llm_limit())
+
+
+def _view_llm_limit() -> str | None:
+    """CHAT_RATE_LIMIT on the views that call the LLM, None on the others."""
     view = current_app.view_functions.get(request.endpoint or "")
-    if getattr(view, "spends_llm_budget", False):
-        hits += _hits(_llm_limit(), LLM_SCOPE, user_key)
-    return hits
+    return _llm_limit() if getattr(view, "spends_llm_budget", False) else None
+
+
+def _hits_for(user_key: str, hourly_limit: str, llm_limit: str | None) -> list[storage.Hit]:
+    hits = _hits(hourly_limit, GLOBAL_SCOPE, user_key)
+    return hits + _hits(llm_limit, LLM_SCOPE, user_key) if llm_limit else hits
 
 
 def _hits(limits: str, scope: str, user_key: str) -> list[storage.Hit]:
@@ -178,20 +185,28 @@ def _hits(limits: str, scope: str, user_key: str) -> list[storage.Hit]:
     ]  # fmt: skip
 
 
-def _user_hits() -> list[storage.UserHit]:
+def _user_hits() -> tuple[storage.UserHit, ...]:
     """This request's hits before its user is known: a mark stands for the user's id."""
-    user = _UnknownUser()
-    label_head = user_key_for(user).removesuffix(USER_ID_MARK)
-    return [_user_hit(hit, label_head) for hit in _hits_of(user)]
+    hourly_limit = hourly_limit_for(_UnknownUser, current_app.config)
+    return _user_hits_for(hourly_limit, _view_llm_limit())
 
 
-def _user_hit(hit: storage.Hit, label_head: str) -> storage.UserHit:
+@functools.cache
+def _user_hits_for(hourly_limit: str, llm_limit: str | None) -> tuple[storage.UserHit, ...]:
+    """Planned once per setting: they depend on the user only through its id and own limit."""
+    hits = _hits_for(user_key_for(_UnknownUser), hourly_limit, llm_limit)
+    return tuple(_user_hit(hit) for hit in hits)
+
+
+def _user_hit(hit: storage.Hit) -> storage.UserHit:
     key_head, _mark, key_tail = hit.key.partition(USER_ID_MARK)
-    endpoint = key_tail.split("/")[1]  # the key is LIMITER/<who>/<scope>/<multiples>/<unit>
-    user_limited = endpoint == GLOBAL_SCOPE
+    labels = sql.labels_of(hit.key)
+    label_head = labels["user_key"].removesuffix(USER_ID_MARK)
+    user_limited = labels["endpoint"] == GLOBAL_SCOPE
     return storage.UserHit(
-        key_head, key_tail, label_head, endpoint, hit.limit, hit.expiry, user_limited, hit.amount
-    )
+        key_head, key_tail, label_head, labels["endpoint"], hit.limit, hit.expiry, user_limited,
+        hit.amount,
+    )  # fmt: skip
 
 
 class _UnknownUser:

@@ -208,7 +208,7 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport):
         rows = self._run(sql.prepared_batch(len(hits)), parameters, write=True, every_row=True)
         note_outcomes(hits, rows)
 
-    def find_owner_and_hit(self, digest: str, hits: list[UserHit]) -> list[Any]:
+    def find_owner_and_hit(self, digest: str, hits: tuple[UserHit, ...]) -> list[Any]:
         """PostgreSQL: the rows of `sql.owner_and_hits`, the key with this digest found and its
         owner's hits written in one statement; `note_outcomes` takes them once the user is known.
         """
