@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, Self
 
 import requests
 import requests.adapters
+import urllib3.exceptions
 
 from chatapp.providers.base import (
     MalformedResponse,
@@ -30,6 +31,9 @@ ErrorFrame = Callable[[Any], bool]
 
 _READ_SIZE = 1024  # bytes per read; chunked responses still arrive chunk by chunk
 _POOL_SIZE = 32  # idle connections kept per host; more than a typical worker's threads
+# What a stream may still send after its last event for its connection to be kept: normally
+# only the end of the chunked body (5 bytes), or a last empty line.
+_REST_LIMIT = 64 * 1024
 
 
 class Timeouts(NamedTuple):
@@ -90,11 +94,14 @@ class HttpClient:
         """POST body and give its response as lines; leaving the block closes the response.
 
         Closing the response early drops the connection, which is how every provider
-        learns that it should stop generating.
+        learns that it should stop generating. An adapter that leaves the block without an
+        error has read the stream's last event: the rest of the body is read, and the
+        connection goes back to the pool for the next call instead of being dropped.
         """
         resp = self._send("POST", path, json=body, stream=True)
         try:
             yield self._lines(resp)
+            _read_rest(resp)
         finally:
             resp.close()
 
@@ -170,6 +177,16 @@ class HttpClient:
         if isinstance(exc, requests.ConnectionError):
             return ProviderUnavailable(f"Cannot connect to {self.provider}")
         return ProviderUnavailable(f"Cannot reach {self.provider}: {type(exc).__name__}")
+
+
+def _read_rest(resp: requests.Response) -> None:
+    """Read what follows a stream's last event: a body that ends here frees its connection
+    for the pool; one with more than _REST_LIMIT left, or that breaks off, loses it in close().
+    It runs after the last chunk was handed on, so a server that stalls here delays no one."""
+    try:
+        resp.raw.read(_REST_LIMIT)
+    except (urllib3.exceptions.HTTPError, OSError):
+        pass
 
 
 def _settle_environment(session: requests.Session, base_url: str) -> None:

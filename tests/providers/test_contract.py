@@ -159,3 +159,17 @@ def test_one_provider_serves_concurrent_threads(provider: Provider, case: Case) 
     with ThreadPoolExecutor(max_workers=8) as pool:
         replies = list(pool.map(turn, range(24)))
     assert replies == ["Hello world!"] * 24
+
+
+def test_successive_streams_reuse_one_connection(provider: Provider, case: Case) -> None:
+    for _ in range(3):
+        collect(provider.stream(HISTORY, case.model, NO_OPTIONS))
+    assert len({r.client for r in case.fake.requests}) == 1
+
+
+def test_a_stream_left_early_drops_its_connection(provider: Provider, case: Case) -> None:
+    for _ in range(2):
+        chunks = provider.stream(HISTORY, case.model, NO_OPTIONS)
+        next(chunks)
+        chunks.close()  # type: ignore[attr-defined]  # streams are generators
+    assert len({r.client for r in case.fake.requests}) == 2
