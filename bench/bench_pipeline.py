@@ -32,22 +32,36 @@ SERVING = {"workers": 1, "threads": 8}
 LISTS = ("/chat/history", "/system-prompts")
 
 
-def seed(url: str, headers: dict[str, str]) -> None:
-    """CHATS chats of one turn each, and PROMPTS prompts in the library."""
+def seed(url: str, headers: dict[str, str]) -> dict[str, str]:
+    """CHATS chats of one turn each, and PROMPTS prompts in the library; each chat's reply."""
+    replies = {}
     with requests.Session() as session:
         session.headers.update(headers)
         for n in range(CHATS):
             body = {"message": f"Question {n}", "chat_id": f"chat-{n}"}
-            session.post(f"{url}/chat", json=body, timeout=30).raise_for_status()
+            response = session.post(f"{url}/chat", json=body, timeout=30)
+            response.raise_for_status()
+            replies[body["chat_id"]] = response.json()["message_id"]
         for n in range(PROMPTS):
             body = {"name": f"Prompt {n}", "content": "You are helpful."}
             session.post(f"{url}/system-prompts", json=body, timeout=30).raise_for_status()
+    return replies
 
 
-def next_turn(stream: bool = False) -> Callable[[], dict[str, Any]]:
-    """Bodies that take the seeded chats in turn, so that none grows much during the bench."""
-    chat_ids = itertools.cycle(f"chat-{n}" for n in range(CHATS))
-    return lambda: {"message": "Hello", "chat_id": next(chat_ids), "stream": stream}
+def next_turn(replies: dict[str, str], stream: bool = False) -> Callable[[], dict[str, Any]]:
+    """Bodies that take the seeded chats in turn, each following the chat's first reply.
+
+    So every turn sends the provider the same context (system prompt, one exchange, the new
+    message), as the direct call sends its own, however many turns the bench has added: a
+    turn that followed the chat's leaf instead would read and send a longer branch each time.
+    """
+    chats = itertools.cycle(replies.items())
+
+    def body() -> dict[str, Any]:
+        chat_id, reply = next(chats)
+        return {"message": "Hello", "chat_id": chat_id, "parent_id": reply, "stream": stream}
+
+    return body
 
 
 def median(runs: list[Stats]) -> Stats:
@@ -71,14 +85,14 @@ def measure_lists(base: str, urls: dict[str, str], headers: dict[str, str]) -> l
     return rows
 
 
-def measure_turns(ollama: str, url: str, headers: dict[str, str]) -> list:
+def measure_turns(ollama: str, url: str, headers: dict[str, str], replies: dict) -> list:
     gateway_body = {"model": MODEL, "messages": DIRECT_BODY["messages"]}
     rows: list = []
     for concurrency in CONCURRENCY:
         load_at = {"concurrency": concurrency, "requests_total": REQUESTS}
         direct = rounds(load, f"{ollama}/api/chat", "POST", json=DIRECT_BODY, **load_at)
         rows.append((f"fake Ollama /api/chat c={concurrency}", direct, None))
-        turn = rounds(load, f"{url}/chat", "POST", headers, next_turn(), **load_at)
+        turn = rounds(load, f"{url}/chat", "POST", headers, next_turn(replies), **load_at)
         rows.append((f"POST /chat, existing chat c={concurrency}", turn, direct))
         gateway_url = f"{url}/v1/chat/completions"
         gateway = rounds(load, gateway_url, "POST", headers, gateway_body, **load_at)
@@ -86,14 +100,14 @@ def measure_turns(ollama: str, url: str, headers: dict[str, str]) -> list:
     return rows
 
 
-def measure_first_delta(ollama: str, url: str, headers: dict[str, str]) -> list:
+def measure_first_delta(ollama: str, url: str, headers: dict[str, str], replies: dict) -> list:
     direct_body = {**DIRECT_BODY, "stream": True}
     token, delta = b'"done": false', b"event: delta"
     rows: list = []
     for concurrency in CONCURRENCY:
         direct = rounds(first_delta_stats, ollama, "/api/chat", direct_body, {}, token, concurrency)
         rows.append((f"fake Ollama first token c={concurrency}", direct, None))
-        turn = next_turn(stream=True)
+        turn = next_turn(replies, stream=True)
         stats = rounds(first_delta_stats, url, "/chat", turn, headers, delta, concurrency)
         rows.append((f"first delta, existing chat c={concurrency}", stats, direct))
     return rows
@@ -124,10 +138,10 @@ def main() -> None:
             gunicorn_server("wsgi:app", env, **SERVING) as url,
             gunicorn_server("wsgi:app", {**env, "RATELIMIT_ENABLED": "false"}, **SERVING) as off,
         ):
-            seed(url, headers)
+            replies = seed(url, headers)
             lists = measure_lists(base, {"limits on": url, "limits off": off}, headers)
-            turns = measure_turns(ollama, url, headers)
-            deltas = measure_first_delta(ollama, url, headers)
+            turns = measure_turns(ollama, url, headers, replies)
+            deltas = measure_first_delta(ollama, url, headers, replies)
     setup = "PostgreSQL with fsync, gunicorn gthread 1 worker × 8 threads"
     print_table(f"List endpoints against bare Flask ({setup}; {CHATS} chats)", lists)
     print_table(f"A turn and the gateway against the direct provider call ({setup})", turns)

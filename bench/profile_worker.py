@@ -9,13 +9,12 @@ client; what the worker spends beyond its statements is Python.
 
 from __future__ import annotations
 
-import itertools
 import sys
 
 import requests
 
 from bench.bench_chat import DIRECT_BODY, MODEL, fake_ollama_process
-from bench.bench_pipeline import UNLIMITED, seed
+from bench.bench_pipeline import UNLIMITED, next_turn, seed
 from bench.harness import gunicorn_server, load, postgres_database, prepared_env
 from bench.timed_wsgi import TIMES_PATH
 
@@ -25,15 +24,13 @@ def main(requests_total: int = 1000) -> None:
         env, admin_key = prepared_env(database_url, OLLAMA_HOST=ollama, **UNLIMITED)
         headers = {"Authorization": f"Bearer {admin_key}"}
         with gunicorn_server("bench.timed_wsgi:app", env, workers=1, threads=8) as url:
-            seed(url, headers)
-            chat_ids = itertools.cycle(f"chat-{n}" for n in range(20))
+            replies = seed(url, headers)
             gateway = {"model": MODEL, "messages": DIRECT_BODY["messages"]}
             cases = (
                 ("GET /system-prompts", "GET", "/system-prompts", None),
                 ("GET /chat/history (20 chats)", "GET", "/chat/history", None),
                 ("POST /v1/chat/completions", "POST", "/v1/chat/completions", gateway),
-                ("POST /chat, existing chat", "POST", "/chat",
-                 lambda: {"message": "Hello", "chat_id": next(chat_ids)}),
+                ("POST /chat, existing chat", "POST", "/chat", next_turn(replies)),
             )  # fmt: skip
             for label, method, path, body in cases:
                 requests.get(url + TIMES_PATH, timeout=10)  # starts the clocks afresh
