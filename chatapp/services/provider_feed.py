@@ -38,7 +38,9 @@ class _Reader:
                     # reader with more of the answer already in its buffer would otherwise
                     # keep it for the interpreter's switch interval (5 ms) every time.
                     time.sleep(0)
-                    if self._stopped.is_set():
+                    # After the last chunk the stream runs out by itself, and its provider's
+                    # connection goes back to the pool: only one stopped midway is dropped.
+                    if self._stopped.is_set() and not chunk.done:
                         return
         except Exception as exc:  # handed to the request thread, which reports it
             self._queue.put(exc)

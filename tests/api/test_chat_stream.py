@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from tests.api.chatkit import deltas, history, parse_sse, parse_sse_chunks, snapshot, stream
@@ -147,3 +150,18 @@ def test_chat_continues_after_a_cancelled_reply(client, admin, fake):
     assert deltas(events) == "ok"
     roles = [m["role"] for m in history(client, admin, "c1")["messages"]]
     assert roles == ["system", "user", "assistant", "user", "assistant"]
+
+
+def test_streams_one_after_another_reuse_the_provider_connection(client, admin, fake):
+    for _ in range(3):
+        stream(client, admin, "Hi", chat_id="reuse")
+        wait_for_stream_readers()
+    assert len({request.client for request in fake.requests}) == 1
+
+
+def wait_for_stream_readers(timeout: float = 5.0) -> None:
+    """The readers finish the provider's response after the turn's last event."""
+    deadline = time.monotonic() + timeout
+    while any(thread.name == "llm-stream" for thread in threading.enumerate()):
+        assert time.monotonic() < deadline, "a stream's reader is still running"
+        time.sleep(0.01)
