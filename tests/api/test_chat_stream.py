@@ -154,14 +154,15 @@ def test_chat_continues_after_a_cancelled_reply(client, admin, fake):
 
 def test_streams_one_after_another_reuse_the_provider_connection(client, admin, fake):
     for _ in range(3):
+        earlier = set(threading.enumerate())
         stream(client, admin, "Hi", chat_id="reuse")
-        wait_for_stream_readers()
+        wait_for_new_stream_readers(earlier)
     assert len({request.client for request in fake.requests}) == 1
 
 
-def wait_for_stream_readers(timeout: float = 5.0) -> None:
+def wait_for_new_stream_readers(earlier: set[threading.Thread], timeout: float = 5.0) -> None:
     """The readers finish the provider's response after the turn's last event."""
     deadline = time.monotonic() + timeout
-    while any(thread.name == "llm-stream" for thread in threading.enumerate()):
+    while any(t.name == "llm-stream" and t not in earlier for t in threading.enumerate()):
         assert time.monotonic() < deadline, "a stream's reader is still running"
         time.sleep(0.01)
