@@ -214,13 +214,10 @@ def _derived(values: Mapping[str, Any]) -> dict[str, Any]:
     if not in_memory:
         # A turn holds a connection only around its reads and its one write, never while the
         # provider answers, so a pool of DB_POOL_SIZE serves hundreds of greenlets; past
-        # DB_POOL_TIMEOUT a request gives up with 503 rather than queue without end. Last in,
-        # first out: at low load each request gets the connection (and the database process)
-        # that was just used and is still warm, instead of all of them taking turns.
+        # DB_POOL_TIMEOUT a request gives up with 503 rather than queue without end.
         engine_options.update(
             pool_size=values["DB_POOL_SIZE"],
             max_overflow=10,
-            pool_use_lifo=True,
             pool_timeout=values["DB_POOL_TIMEOUT"],
         )
     return {

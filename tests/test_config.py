@@ -9,7 +9,6 @@ import pytest
 
 from chatapp import create_app
 from chatapp.config import ConfigError, Settings, load_config
-from chatapp.extensions import db
 from tests.servers import CHATAPP, free_port
 
 
@@ -117,18 +116,6 @@ def test_an_in_memory_sqlite_url_gets_no_pool_size(tmp_path):
     for url in ("sqlite://", "sqlite:///:memory:"):
         options = load_config(str(tmp_path), {"DATABASE_URL": url})["SQLALCHEMY_ENGINE_OPTIONS"]
         assert "pool_size" not in options
-
-
-def test_the_pool_hands_out_the_connection_returned_last(tmp_path):
-    """At low load every request gets the same warm connection (and database process)."""
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/pool.db"})
-    with app.app_context():
-        first, second = db.engine.connect(), db.engine.connect()
-        warm = first.connection.dbapi_connection
-        second.close()
-        first.close()
-        with db.engine.connect() as again:
-            assert again.connection.dbapi_connection is warm
 
 
 def test_the_app_runs_on_an_in_memory_sqlite_database(tmp_path):
