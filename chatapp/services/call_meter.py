@@ -1,9 +1,10 @@
 """One LLM call's accounting: its usage row and its metrics, recorded once however it ends.
 
 A streamed call is counted when its feed is closed (the turn's `finally`), so a finished,
-failed or cancelled stream all pass the same way. A cancelled stream whose provider never
-reported usage counts each content chunk it streamed as one completion token (providers
-stream about a token a chunk) and no prompt tokens.
+failed or cancelled stream all pass the same way; a chat turn counts a finished one at its
+Done instead, so that the statement storing the turn writes its usage too. A cancelled
+stream whose provider never reported usage counts each content chunk it streamed as one
+completion token (providers stream about a token a chunk) and no prompt tokens.
 """
 
 from __future__ import annotations
@@ -19,15 +20,20 @@ from chatapp.services.provider_feed import FeedEvent, ProviderFeed
 from chatapp.services.quotas import Account
 from chatapp.services.turn_events import Delta, Done, Failed
 
+Count = Callable[[int, usage.Call], None]  # usage.record, or a turn's usage.HeldCall.hold
+
 UNKNOWN_MODEL = "<unknown>"  # the metrics label of a model no provider has: names are unbounded
 
 
 class CallMeter:
     """Counts one call of `account`'s user: ok, error or cancelled, exactly once."""
 
-    def __init__(self, account: Account, price: Callable[[str], Price | None]) -> None:
+    def __init__(
+        self, account: Account, price: Callable[[str], Price | None], count: Count = usage.record
+    ) -> None:
         self.account = account
         self._price = price
+        self._count_usage = count
         self._started = time.perf_counter()
         self._done = False
 
@@ -50,7 +56,7 @@ class CallMeter:
         if self._done:
             return
         self._done = True
-        usage.record(self.account.user_id, call)
+        self._count_usage(self.account.user_id, call)
         LLM_REQUESTS.labels(label, outcome).inc()
         LLM_TOKENS.labels(label, "prompt").inc(call.prompt_tokens)
         LLM_TOKENS.labels(label, "completion").inc(call.completion_tokens)
@@ -88,15 +94,20 @@ class MeteredFeed:
         elif isinstance(event, Failed):
             self._failed = event.error
 
-    def close(self) -> None:
-        self._feed.close()
-        if self._closed:
-            return
-        self._closed = True
+    def count(self) -> None:
+        """Count the call as it stands: close() does, or a turn at Done, to store it with the
+        answer. The meter counts only the first time."""
         if self._failed is not None:
             self._meter.failed(self._model(), self._failed, self._chunks)
         elif self._done is not None:
             self._meter.answered(self._model(), self._done.usage, chunks=self._chunks)
         else:
             self._meter.answered(self._model(), Usage(), "cancelled", self._chunks)
+
+    def close(self) -> None:
+        self._feed.close()
+        if self._closed:
+            return
+        self._closed = True
+        self.count()
         STREAMS_IN_FLIGHT.dec()

@@ -7,6 +7,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CTE,
@@ -41,11 +42,13 @@ from chatapp.errors import ApiError, ChatNotFound, NotFound, UserDeleted, Valida
 from chatapp.extensions import db
 from chatapp.models import FINISH_REASONS, Chat, Message, User
 from chatapp.providers import Usage
+from chatapp.services import usage
 
 CHAT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TITLE_CHARS = 60
 DEFAULT_TITLE = "New chat"
 COUNTED_ROLES = ("user", "assistant")  # message_count and search leave the system prompt out
+USAGE_PREFIX = "usage_"  # the turn's statement's parameters of its call's usage upsert
 
 
 # What the chat list shows: these columns are all it reads.
@@ -260,20 +263,23 @@ def delete_chat(user: User, chat_id: str) -> None:
         raise ChatNotFound(chat_id)
 
 
-def store_turn(record: TurnRecord) -> None:
+def store_turn(record: TurnRecord, call: usage.HeldCall | None = None) -> None:
     """Write the turn whole or not at all: the chat's row, then its new messages.
 
     The chat row is claimed (and row-locked) first, pointing at the reply (a deferred key):
     two first messages racing on one new chat_id land in one chat with one system message.
-    On PostgreSQL a turn on an existing chat does both in one statement; otherwise they share
-    a transaction of their own, since a turn's session commits each statement alone
-    (`extensions.statements_alone`). A message the turn follows that went meanwhile (its
-    branch or its chat deleted) fails the insert's foreign key: 404, nothing stored.
+    On PostgreSQL a turn on an existing chat does both in one statement, which also counts
+    the held `call`; otherwise they share a transaction of their own, since a turn's session
+    commits each statement alone (`extensions.statements_alone`), and the call stays held. A
+    message the turn follows that went meanwhile (its branch or its chat deleted) fails the
+    insert's foreign key: 404, nothing stored.
     """
     try:
         if record.chat_existed and _dialect() == "postgresql":
-            _write_in_one(record)
+            counted = _write_in_one(record, call.pending(USAGE_PREFIX) if call else None)
             db.session.commit()
+            if counted and call:
+                call.written()
         else:
             with db.engine.begin() as connection:
                 _write_in_steps(connection, record)
@@ -305,10 +311,12 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _write_in_one(record: TurnRecord) -> None:
+def _write_in_one(record: TurnRecord, usage_values: dict[str, Any] | None) -> bool:
     """PostgreSQL, a turn on an existing chat: the chat's bump (its row locked first, as
-    ever) and the messages' insert in one statement, a data-modifying CTE. A chat deleted
-    meanwhile leaves the rows' chat_pk NULL, which the insert refuses."""
+    ever), the messages' insert and, given its values, the call's usage upsert in one
+    statement of data-modifying CTEs; True if it counted the call. A chat deleted meanwhile
+    leaves the rows' chat_pk NULL, which the insert refuses: nothing is written, usage
+    included."""
     rows = _message_rows(record, 0, record.ids.parent)  # chat_pk is the CTE's, not bound
     names = tuple(name for name in rows[0] if name != "chat_pk")
     parameters = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
@@ -319,11 +327,14 @@ def _write_in_one(record: TurnRecord) -> None:
         "chat_model": record.model,
         "chat_reply": record.ids.reply,
     }
-    db.session.execute(_turn_statement(names, len(rows)), parameters)
+    counting = usage_values is not None
+    statement = _turn_statement(names, len(rows), counting)
+    db.session.execute(statement, parameters | (usage_values or {}))
+    return counting
 
 
 @functools.cache
-def _turn_statement(names: tuple[str, ...], row_count: int) -> Insert:
+def _turn_statement(names: tuple[str, ...], row_count: int, counting: bool) -> Insert:
     """`_write_in_one`'s statement, built once per shape with every value a bound parameter.
 
     An INSERT ... SELECT, not a multi-row VALUES: SQLAlchemy never caches the compiled form of
@@ -353,7 +364,10 @@ def _turn_statement(names: tuple[str, ...], row_count: int) -> Insert:
         )
         for n in range(row_count)
     ]
-    return insert(Message.__table__).from_select(("chat_pk", *names), union_all(*rows))
+    statement = insert(Message.__table__).from_select(("chat_pk", *names), union_all(*rows))
+    if counting:  # PostgreSQL runs a data-modifying CTE once, referenced or not
+        statement = statement.add_cte(usage.upsert("postgresql", USAGE_PREFIX).cte("counted"))
+    return statement
 
 
 def _upsert_chat() -> sqlite.Insert | postgresql.Insert:

@@ -28,8 +28,8 @@ from chatapp.providers import (
     create_registry,
 )
 from chatapp.providers.providers_file import Price
-from chatapp.services import quotas
-from chatapp.services.call_meter import CallMeter, MeteredFeed
+from chatapp.services import quotas, usage
+from chatapp.services.call_meter import CallMeter, Count, MeteredFeed
 from chatapp.services.fallbacks import Fallbacks, routed_chunks
 from chatapp.services.model_lists import ModelLists, ProviderModels
 from chatapp.services.provider_feed import read_provider
@@ -113,10 +113,18 @@ def find_model(name: str) -> ListedModel:
 
 
 def chat(
-    messages: Sequence[Message], model: str | None, options: ChatOptions, *, account: Account
+    messages: Sequence[Message],
+    model: str | None,
+    options: ChatOptions,
+    *,
+    account: Account,
+    count: Count = usage.record,
 ) -> Reply:
-    """The whole answer; its `model` names the model that answered, as the API shows it."""
-    routes, meter = _begin(messages, model, options, account)
+    """The whole answer; its `model` names the model that answered, as the API shows it.
+
+    The call's usage goes to `count` (a turn holds it, to write it with the turn).
+    """
+    routes, meter = _begin(messages, model, options, account, count)
     try:
         reply = routes.first_to_answer(lambda r: r.target.provider.chat(messages, r.model, options))
     except Exception as exc:
@@ -142,14 +150,19 @@ class Streaming:
 
 
 def stream(
-    messages: Sequence[Message], model: str | None, options: ChatOptions, *, account: Account
+    messages: Sequence[Message],
+    model: str | None,
+    options: ChatOptions,
+    *,
+    account: Account,
+    count: Count = usage.record,
 ) -> Streaming:
     """The answer as it streams; close its feed when done, which counts the call.
 
     A failure before the first chunk (within a ping interval) is raised here, so the response
     still gets its proper status.
     """
-    routes, meter = _begin(messages, model, options, account)
+    routes, meter = _begin(messages, model, options, account, count)
     chunks = routed_chunks(routes, messages, options)
     try:
         feed = read_provider(chunks, current_app.config["STREAM_PING_SECONDS"])
@@ -159,12 +172,16 @@ def stream(
 
 
 def _begin(
-    messages: Sequence[Message], model: str | None, options: ChatOptions, account: Account
+    messages: Sequence[Message],
+    model: str | None,
+    options: ChatOptions,
+    account: Account,
+    count: Count = usage.record,
 ) -> tuple[Fallbacks, CallMeter]:
     """The call's routes, once its quota allows it; from here on, the call counts."""
     routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))
     quotas.check(account)
-    return routes, CallMeter(account, price_of)
+    return routes, CallMeter(account, price_of, count)
 
 
 def _failed(meter: CallMeter, routes: Fallbacks, exc: Exception) -> NoReturn:

@@ -16,7 +16,7 @@ from chatapp.extensions import db
 from chatapp.models import User
 from chatapp.providers import ChatOptions, Reply, Usage
 from chatapp.providers import Message as ContextMessage
-from chatapp.services import chats, llm, prompts, quotas, tree
+from chatapp.services import chats, llm, prompts, quotas, tree, usage
 from chatapp.services.chats import TurnIds
 from chatapp.services.message_ids import new_ids
 from chatapp.services.turn_events import Delta, Done, Failed, Started, TurnEvents
@@ -90,13 +90,19 @@ class TurnResult:
 def reply(user: User, request: AnyTurnRequest) -> TurnResult:
     """A whole turn, answered in one piece and then stored.
 
-    A provider failure propagates (chatapp.errors maps it), and nothing is stored.
+    A provider failure propagates (chatapp.errors maps it), and nothing is stored. The call's
+    usage is written by the statement that stores the turn where it can, else on its own.
     """
     account = quotas.account_of(user)  # before _prepare's commit expires the user
     turn = _prepare(user, request)
-    # Its model is the one that answered.
-    answer = llm.chat(turn.context, turn.model, turn.options, account=account)
-    chats.store_turn(turn.record(answer.content, answer.model, answer.usage, answer.finish_reason))
+    call = usage.HeldCall()
+    try:
+        answer = llm.chat(turn.context, turn.model, turn.options, account=account, count=call.hold)
+        # Its model is the one that answered.
+        record = turn.record(answer.content, answer.model, answer.usage, answer.finish_reason)
+        chats.store_turn(record, call)
+    finally:
+        call.write()  # unless the turn's statement wrote it
     return TurnResult(turn.chat_id, answer, turn.ids.reply, turn.user_message_id)
 
 
@@ -108,7 +114,15 @@ def stream(user: User, request: AnyTurnRequest) -> TurnEvents:
     """
     account = quotas.account_of(user)  # before _prepare's commit expires the user
     turn = _prepare(user, request)
-    return _events(turn, llm.stream(turn.context, turn.model, turn.options, account=account))
+    call = usage.HeldCall()
+    try:
+        streaming = llm.stream(
+            turn.context, turn.model, turn.options, account=account, count=call.hold
+        )
+    except BaseException:
+        call.write()  # the failed call, counted before its error is raised
+        raise
+    return _events(turn, streaming, call)
 
 
 def _prepare(user: User, request: AnyTurnRequest) -> PreparedTurn:
@@ -189,7 +203,7 @@ def _answered(path: list[Row]) -> list[Row]:
     return path[:-1]
 
 
-def _events(turn: PreparedTurn, streaming: llm.Streaming) -> TurnEvents:
+def _events(turn: PreparedTurn, streaming: llm.Streaming, call: usage.HeldCall) -> TurnEvents:
     parts: list[str] = []  # the reply as far as the client was sent it
     feed = streaming.feed
     try:
@@ -198,7 +212,8 @@ def _events(turn: PreparedTurn, streaming: llm.Streaming) -> TurnEvents:
             if isinstance(event, Delta):
                 parts.append(event.content)
             if isinstance(event, Done):
-                yield _store_streamed(turn, "".join(parts), event, streaming.model)
+                feed.count()  # now, for the statement that stores the turn to write it
+                yield _store_streamed(turn, "".join(parts), event, streaming.model, call)
             else:
                 yield event
     except GeneratorExit:
@@ -208,13 +223,16 @@ def _events(turn: PreparedTurn, streaming: llm.Streaming) -> TurnEvents:
         raise
     finally:
         feed.close()
+        call.write()  # unless the turn's statement wrote it
 
 
-def _store_streamed(turn: PreparedTurn, text: str, done: Done, model: str) -> Done | Failed:
+def _store_streamed(
+    turn: PreparedTurn, text: str, done: Done, model: str, call: usage.HeldCall
+) -> Done | Failed:
     """Store the whole turn, then say Done (so a client that sees it can read it back)."""
     record = turn.record(text, model, done.usage, done.finish_reason)
     try:
-        chats.store_turn(record)
+        chats.store_turn(record, call)
     except Exception as exc:  # the stream's status is sent: the failure is its last event
         return Failed(exc)
     return Done(done.usage, record.finish_reason, turn.chat_id, model, turn.ids.reply)

@@ -63,13 +63,17 @@ def cost_of(price: Price | None, prompt_tokens: int, completion_tokens: int) -> 
 
 
 @cache
-def _upsert(dialect: str) -> Any:
-    """The one statement a call costs, built once per dialect with bound parameters."""
+def upsert(dialect: str, prefix: str = "") -> Any:
+    """The one statement a call costs, built once per dialect with bound parameters, each
+    named with `prefix` (so that it can join another statement's parameters)."""
     row = {
-        "user_id": bindparam("user_id", type_=Integer),
-        "day": bindparam("day", type_=Date),
-        "model": bindparam("model", type_=String),
-        **{name: bindparam(name, type_=COUNTER_TYPES.get(name, Integer())) for name in COUNTERS},
+        "user_id": bindparam(f"{prefix}user_id", type_=Integer),
+        "day": bindparam(f"{prefix}day", type_=Date),
+        "model": bindparam(f"{prefix}model", type_=String),
+        **{
+            name: bindparam(f"{prefix}{name}", type_=COUNTER_TYPES.get(name, Integer()))
+            for name in COUNTERS
+        },
     }
     statement = DIALECT_INSERTS[dialect](TABLE).values(row)
     added = {name: TABLE.c[name] + statement.excluded[name] for name in COUNTERS}
@@ -78,11 +82,8 @@ def _upsert(dialect: str) -> Any:
     )
 
 
-def record(user_id: int, call: Call) -> None:
-    """Count the call for its user, today (UTC) and model; a database failure is only logged,
-    since the answer is already the user's."""
-    if not current_app.config.get(ACCOUNTING, True):
-        return
+def upsert_values(user_id: int, call: Call, prefix: str = "") -> dict[str, Any]:
+    """`upsert`'s parameters for one call of the user's, today (UTC)."""
     values = {
         "user_id": user_id,
         "day": today(),
@@ -93,12 +94,54 @@ def record(user_id: int, call: Call) -> None:
         "completion_tokens": call.completion_tokens,
         "cost": call.cost,
     }
+    return {f"{prefix}{name}": value for name, value in values.items()}
+
+
+def accounting() -> bool:
+    return current_app.config.get(ACCOUNTING, True)
+
+
+def record(user_id: int, call: Call) -> None:
+    """Count the call for its user, today (UTC) and model; a database failure is only logged,
+    since the answer is already the user's."""
+    if not accounting():
+        return
     engine = db.engine
     try:
         with for_statements_alone(engine).begin() as connection:
-            connection.execute(_upsert(engine.dialect.name), values)
+            connection.execute(upsert(engine.dialect.name), upsert_values(user_id, call))
     except SQLAlchemyError as exc:
         log.error("could not record the usage of a call to %s: %s", call.model, exc)
+
+
+class HeldCall:
+    """A turn's call, counted by the statement that stores the turn where one can (a round
+    trip less), else alone once the turn is over: exactly once either way.
+
+    `hold` takes `record`'s place for the call's meter. The turn's write takes the held call's
+    values (`pending`) and says when it committed them (`written`); `write`, as the turn ends,
+    records whatever is still held: the turn failed, or was stored without it.
+    """
+
+    def __init__(self) -> None:
+        self._held: tuple[int, Call] | None = None
+
+    def hold(self, user_id: int, call: Call) -> None:
+        self._held = (user_id, call)
+
+    def pending(self, prefix: str) -> dict[str, Any] | None:
+        """The held call's upsert parameters, named with `prefix`; None if none is to count."""
+        if self._held is None or not accounting():
+            return None
+        return upsert_values(*self._held, prefix=prefix)
+
+    def written(self) -> None:
+        self._held = None
+
+    def write(self) -> None:
+        if self._held is not None:
+            record(*self._held)
+            self._held = None
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from flask import Flask
 from sqlalchemy import event, insert, select, update
 
@@ -24,9 +25,12 @@ PIPELINE_STATEMENTS = {"sqlite": 2, "postgresql": 1}
 # A turn's own, on an existing chat: the context read (the chat and its branch up from the leaf,
 # one recursive CTE), then the write. SQLite: the chat's update (current leaf, updated_at,
 # model) and the messages' insert (one multi-row statement). PostgreSQL: both in one statement,
-# a data-modifying CTE. The same for a continue, an edit and a regenerate.
+# a data-modifying CTE, which counts the call's usage too. The same for a continue, an edit and
+# a regenerate.
 TURN_OWN_STATEMENTS = {"sqlite": 3, "postgresql": 2}
-USAGE_STATEMENTS = 1  # issue 14: the call's usage upsert (a user without quotas reads nothing)
+# Issue 14: the call's usage upsert (a user without quotas reads nothing); on PostgreSQL the
+# turn's write does it.
+USAGE_STATEMENTS = {"sqlite": 1, "postgresql": 0}
 # Issue 16's five statements, limits and usage included, hold where a statement is a round trip
 # (PostgreSQL); SQLite's in-process write is two statements, so one more there.
 TURN_BUDGET = {"sqlite": 6, "postgresql": 5}
@@ -42,7 +46,8 @@ def pipeline_statements(app: Flask) -> int:
 def turn_own_statements(app: Flask) -> int:
     """What a turn on an existing chat sends besides auth and limits: its read, write and usage."""
     with app.app_context():
-        return TURN_OWN_STATEMENTS[db.engine.dialect.name] + USAGE_STATEMENTS
+        dialect = db.engine.dialect.name
+        return TURN_OWN_STATEMENTS[dialect] + USAGE_STATEMENTS[dialect]
 
 
 def turn_budget(app: Flask) -> int:
@@ -153,6 +158,23 @@ def test_a_turn_on_an_existing_chat_fits_the_budget_of_five_statements_on_postgr
     assert len(turn(app, client, admin, "c0")) <= turn_budget(app)
 
 
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_turn_on_an_existing_chat_counts_its_usage_in_its_own_write_on_postgresql(
+    app, client, admin, stream
+):
+    add_chats(app, "admin", 1, 10, "c")
+    turn(app, client, admin, "c0")
+    body = {"message": "hi", "chat_id": "c0", "stream": stream}
+    with all_statements(app) as statements:
+        response = client.post("/chat", json=body, headers=admin.headers)
+        assert "error" not in response.get_data(as_text=True)  # read to its end, in the block
+    assert response.status_code == 200
+    (counting,) = [statement for statement in statements if "usage_daily" in statement]
+    with app.app_context():
+        postgres = db.engine.dialect.name == "postgresql"
+    assert ("INSERT INTO messages" in counting) == postgres, counting
+
+
 def test_a_turn_sends_as_many_statements_for_1000_messages_as_for_10(app, client, admin):
     add_chats(app, "admin", 1, 10, "short")
     add_chats(app, "admin", 1, 1000, "long")
@@ -220,12 +242,12 @@ def test_reads_and_a_turn_run_outside_a_transaction_other_writes_inside_one(app,
     assert read and all(read)
     body = {"message": "hi", "chat_id": "c0"}
     turn = _autocommit_by_statement(app, client, admin, "POST", "/chat", json=body)
-    # PostgreSQL: the context, the usage upsert and the turn's write (one statement) each
+    # PostgreSQL: the context and the turn's write (one statement, usage included) each
     # alone, no BEGIN or COMMIT round trips (the key is found on the limiter's connection).
     # SQLite, in process, keeps its transactions.
     with app.app_context():
         postgres = db.engine.dialect.name == "postgresql"
-    assert turn == ([True] * 3 if postgres else [False] * 5)
+    assert turn == ([True] * 2 if postgres else [False] * 5)
     body = {"name": "Writer", "content": "x"}
     written = _autocommit_by_statement(app, client, admin, "POST", "/system-prompts", json=body)
     assert written and not any(written)  # the same pooled connections, back in transactions

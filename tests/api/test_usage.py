@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.api import chatkit, gatewaykit
+from tests.api.test_chat_tree_routes import turn_waiting_on_the_model
 from tests.api.usagekit import add_usage, at, counters, counts, freeze, my_usage
 from tests.conftest import bearer
 
@@ -68,6 +69,75 @@ def test_a_failed_call_counts_a_request_and_an_error(client, admin, fake_ollama,
     body = {"message": "hi"} if path == "/chat" else {"messages": gatewaykit.HELLO}
     assert client.post(path, json=body, headers=admin.headers).status_code == 502
     assert counters(client, admin) == counts(1, 1, 0, 0)
+
+
+def test_turns_on_an_existing_chat_count_each_call_once(client, admin):
+    """On PostgreSQL the turn's own write counts these calls; the first, a new chat, alone."""
+    answers = [chatkit.send(client, admin, text, chat_id="c") for text in ("a", "b c", "d e f")]
+    assert counters(client, admin) == counts(
+        3,
+        0,
+        sum(answer["usage"]["prompt_tokens"] for answer in answers),
+        sum(answer["usage"]["completion_tokens"] for answer in answers),
+    )
+
+
+def test_a_failed_call_on_an_existing_chat_counts_a_request_and_an_error(
+    client, admin, fake_ollama
+):
+    first = chatkit.send(client, admin, "hi", chat_id="c")["usage"]
+    fake_ollama.fail_status = 500
+    body = {"message": "again", "chat_id": "c"}
+    assert client.post("/chat", json=body, headers=admin.headers).status_code == 502
+    assert counters(client, admin) == counts(
+        2, 1, first["prompt_tokens"], first["completion_tokens"]
+    )
+
+
+def test_streamed_turns_on_an_existing_chat_count_each_call_once(client, admin):
+    """At its Done, a streamed turn's call is counted by the statement that stores it."""
+    first = chatkit.send(client, admin, "a", chat_id="c")["usage"]
+    done = [chatkit.stream(client, admin, text, chat_id="c")[-1][1]["usage"] for text in "bc"]
+    assert counters(client, admin) == counts(
+        3,
+        0,
+        first["prompt_tokens"] + sum(usage["prompt_tokens"] for usage in done),
+        first["completion_tokens"] + sum(usage["completion_tokens"] for usage in done),
+    )
+
+
+def test_streams_failing_on_an_existing_chat_count_an_error_each(client, admin, fake_ollama):
+    first = chatkit.send(client, admin, "hi", chat_id="c")["usage"]
+    fake_ollama.fail_status = 500  # before the first token: the stream never starts
+    body = {"message": "again", "chat_id": "c", "stream": True}
+    assert client.post("/chat", json=body, headers=admin.headers).status_code == 502
+    fake_ollama.fail_status = None
+    fake_ollama.tokens = ["a", " b", " c", " d"]
+    fake_ollama.error_after = 2  # midway: the stream's last event is its error
+    assert chatkit.stream(client, admin, "more", chat_id="c")[-1][0] == "error"
+    assert counters(client, admin) == counts(
+        3, 2, first["prompt_tokens"], first["completion_tokens"] + 2
+    )
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "stream"])
+def test_a_turn_whose_chat_was_deleted_meanwhile_still_counts_its_call_once(
+    client, admin, live_server, fake_ollama, stream
+):
+    """The turn's write, which would have counted the call, fails whole: counted alone."""
+    first = chatkit.send(client, admin, "one", chat_id="doomed")["usage"]
+    body = {"message": "two", "chat_id": "doomed", "stream": stream}
+    thread, box = turn_waiting_on_the_model(live_server, admin, fake_ollama, body)
+    assert client.delete("/chat/delete/doomed", headers=admin.headers).status_code == 200
+    thread.join(60)
+    if stream:  # the status was sent before the write: its failure is the last event
+        name, data = chatkit.parse_sse(box[0].text)[-1]
+        assert (name, data["error"]["code"]) == ("error", "chat_not_found"), box[0].text
+    else:
+        assert box[0].status_code == 404, box[0].text
+    counted = counters(client, admin)
+    assert (counted["requests"], counted["errors"]) == (2, 0)
+    assert counted["completion_tokens"] > first["completion_tokens"]
 
 
 def test_a_stream_failing_midway_counts_an_error_and_what_it_streamed(client, admin, fake_ollama):

@@ -25,20 +25,26 @@ def _usage_row(client, user) -> dict:
     return chatkit.wait_for(lambda: (my_usage(client, user)["days"] or [None])[0])
 
 
+@pytest.mark.parametrize("existing", [False, True], ids=["new chat", "existing chat"])
 def test_a_cancelled_chat_stream_counts_the_tokens_it_streamed(
-    live_server, client, admin, fake_ollama
+    live_server, client, admin, fake_ollama, existing
 ):
+    before = chatkit.send(client, admin, "first", chat_id="gone")["usage"] if existing else {}
     fake_ollama.tokens = TOKENS
     fake_ollama.token_delay = 0.01
     body = {"message": "hi", "chat_id": "gone", "stream": True}
     _read_then_leave(f"{live_server.url}/chat", admin.key, body, lines=12)
     stored = chatkit.wait_for(lambda: _cancelled_reply(client, admin))
-    row = _usage_row(client, admin)
     # The provider never reported usage: each chunk streamed counts as a token.
     streamed = len(stored["content"].split())
     assert 0 < streamed < len(TOKENS)
-    assert (row["requests"], row["errors"]) == (1, 0)
-    assert (row["prompt_tokens"], row["completion_tokens"]) == (0, streamed)
+    expected = counts(
+        1 + existing,
+        0,
+        before.get("prompt_tokens", 0),
+        before.get("completion_tokens", 0) + streamed,
+    )
+    assert chatkit.wait_for(lambda: counters(client, admin) == expected)
 
 
 def _cancelled_reply(client, user) -> dict | None:
