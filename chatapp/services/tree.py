@@ -118,13 +118,24 @@ def _read_path_statement() -> Select:
         .cte("chat")
     )
     walk = branch_up(chat)
-    path = walk.join(Message, Message.id == walk.c.id)
-    columns = (walk.c.id, walk.c.parent_id, Message.role, Message.content)
+    columns = (
+        walk.c.id,
+        walk.c.parent_id,
+        *(_by_key(walk.c.id, column) for column in (Message.role, Message.content)),
+    )
     return (
         select(chat.c.id.label("chat_pk"), *columns)
-        .select_from(chat.outerjoin(path, true()))
+        .select_from(chat.outerjoin(walk, true()))
         .order_by(walk.c.depth.desc())
     )
+
+
+def _by_key(message_id: Any, column: Any) -> Any:
+    """The column of the message `message_id` names, looked up by the primary key: two index
+    probes a message, whatever the table's size. A join with the walk instead let PostgreSQL,
+    which expects a recursive CTE to yield a hundred rows, hash-join it with a scan of the
+    whole table, up to some 30,000 messages."""
+    return select(column).where(Message.id == message_id).scalar_subquery().label(column.key)
 
 
 def current_branch(chat: Chat) -> list[TreeMessage]:
@@ -143,8 +154,11 @@ def current_branch(chat: Chat) -> list[TreeMessage]:
     )
     # A message's siblings share its parent, found by the parent_id index; the root (no
     # parent) is its own only sibling. Two joins, not one on an OR that no index serves.
-    siblings = select(*columns).join(walk, sibling.parent_id == walk.c.parent_id)
-    root = select(*columns).join(walk, and_(on_branch, walk.c.parent_id.is_(None)))
+    # Each is held to the chat's messages: PostgreSQL, which expects the walk to yield a
+    # hundred rows, may hash-join it with a scan, of this chat's rows then, not the table's.
+    in_chat = sibling.chat_pk == chat.id
+    siblings = select(*columns).join(walk, and_(sibling.parent_id == walk.c.parent_id, in_chat))
+    root = select(*columns).join(walk, and_(on_branch, walk.c.parent_id.is_(None), in_chat))
     both = union_all(siblings, root).subquery()
     rows = db.session.execute(select(both).order_by(both.c.depth.desc(), both.c.id)).all()
     return _with_siblings(rows)
@@ -181,18 +195,20 @@ def subtree(chat_pk: int, message_id: int) -> CTE:
     return walk.union_all(select(child.id, child.parent_id).where(child.parent_id == walk.c.id))
 
 
-def newest_leaf(messages: Any) -> ScalarSelect:
-    """The newest of `messages` (a Message alias or a CTE's columns) with no child: ids
-    increase with time."""
+def newest_leaf(messages: Any, chat_pk: int) -> ScalarSelect:
+    """The newest of `messages` (a Message alias or a CTE's columns, of the chat `chat_pk`)
+    with no child: ids increase with time. Children are looked for among the chat's own
+    messages, so that a plan that scans them never scans the whole table."""
     child = aliased(Message, name="leaf_child")
-    no_child = ~exists().where(child.parent_id == messages.id)
+    no_child = ~exists().where(child.parent_id == messages.id, child.chat_pk == chat_pk)
     return select(func.max(messages.id)).where(no_child).scalar_subquery()
 
 
 def switch(user: User, chat_id: str, message_id: str) -> Chat:
     """The current branch becomes the path to the message, down to its newest leaf."""
     chat = get_chat(user, chat_id, for_update=True)
-    leaf = db.session.scalar(select(newest_leaf(subtree(chat.id, parse_id(message_id)).c)))
+    below = subtree(chat.id, parse_id(message_id))
+    leaf = db.session.scalar(select(newest_leaf(below.c, chat.id)))
     if leaf is None:
         raise MessageNotFound(message_id)
     _set_current(chat, leaf)
@@ -219,7 +235,7 @@ def delete_branch(user: User, chat_id: str, message_id: str) -> Chat:
     db.session.execute(delete(Message).where(Message.id == target))  # the subtree cascades
     if found.current:
         leaf = aliased(Message, name="leaf")
-        _set_current(chat, newest_leaf(leaf).where(leaf.chat_pk == chat.id))
+        _set_current(chat, newest_leaf(leaf, chat.id).where(leaf.chat_pk == chat.id))
     db.session.commit()
     return chat
 
