@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -236,6 +237,7 @@ def dialect_of(app: Flask) -> str:
 class QueryCounter:
     def __init__(self) -> None:
         self.statements: list[str] = []
+        self.parameters: list[Any] = []  # each statement's, as the driver got them
 
     @property
     def count(self) -> int:
@@ -252,6 +254,7 @@ def count_queries(app: Flask):
 
         def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
             counter.statements.append(statement)
+            counter.parameters.append(parameters)
 
         with app.app_context():
             engine = db.engine

@@ -8,15 +8,16 @@ messages (1.2-2 ms at 10,000, against 0.06-0.09 ms now).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from chatapp.extensions import db
 from tests.api.chatkit import send
 from tests.api.test_history_queries import add_chats
+from tests.conftest import QueryCounter
 
 WHOLE_TABLE_SCAN = "Seq Scan on messages"
 
@@ -34,62 +35,50 @@ def many_messages(app) -> None:
         db.session.remove()
 
 
-@contextmanager
-def statements_sent(app) -> Iterator[list[tuple[str, object]]]:
-    """Each statement the app's engine sends while the block runs, with its parameters."""
-    sent: list[tuple[str, object]] = []
+@pytest.fixture
+def plans_of(app, client, admin, count_queries, many_messages) -> Callable[..., list[str]]:
+    """`plans_of(method, path, json=...)`: the plan of each statement the request sent."""
 
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
-        sent.append((statement, parameters))
+    def plans(method: str, path: str, **kwargs: Any) -> list[str]:
+        with count_queries() as counter:
+            response = client.open(path, method=method, headers=admin.headers, **kwargs)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert counter.count
+        return explained(app, counter)
 
+    return plans
+
+
+def explained(app, counter: QueryCounter) -> list[str]:
+    """EXPLAIN alone runs none of the statements."""
     with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
-def plans(app, sent: list[tuple[str, object]]) -> list[str]:
-    """The plan of each statement sent (EXPLAIN alone runs none of them)."""
-    explained = []
-    with app.app_context():
-        cursor = db.engine.raw_connection().cursor()
-        for statement, parameters in sent:
+        connection = db.engine.raw_connection()
+        cursor = connection.cursor()
+        plans = []
+        for statement, parameters in zip(counter.statements, counter.parameters, strict=True):
             cursor.execute(f"EXPLAIN {statement}", parameters)
-            explained.append("\n".join(row[0] for row in cursor.fetchall()))
-        cursor.connection.rollback()
-        cursor.connection.close()
-    return explained
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+        connection.rollback()
+        connection.close()
+    return plans
 
 
-def request_plans(app, client, admin, method: str, path: str, **kwargs) -> list[str]:
-    with statements_sent(app) as sent:
-        response = client.open(path, method=method, headers=admin.headers, **kwargs)
-    assert response.status_code == 200, response.get_data(as_text=True)
-    assert sent
-    return plans(app, sent)
-
-
-def test_a_turns_context_read_looks_each_message_up_by_key(app, client, admin, many_messages):
+def test_a_turns_context_read_looks_each_message_up_by_key(client, admin, plans_of):
     first = send(client, admin, "hi", chat_id="c")
     body = {"message": "again", "chat_id": "c", "parent_id": first["message_id"]}
-    for plan in request_plans(app, client, admin, "POST", "/chat", json=body):
+    for plan in plans_of("POST", "/chat", json=body):
         assert WHOLE_TABLE_SCAN not in plan, plan
 
 
-def test_reading_a_chat_scans_no_more_than_its_own_messages(app, client, admin, many_messages):
+def test_reading_a_chat_scans_no_more_than_its_own_messages(client, admin, plans_of):
     send(client, admin, "hi", chat_id="c")
-    for plan in request_plans(app, client, admin, "GET", "/chat/history/c"):
+    for plan in plans_of("GET", "/chat/history/c"):
         assert WHOLE_TABLE_SCAN not in plan, plan
 
 
-def test_switching_branches_scans_no_more_than_the_chats_messages(
-    app, client, admin, many_messages
-):
+def test_switching_branches_scans_no_more_than_the_chats_messages(client, admin, plans_of):
     first = send(client, admin, "hi", chat_id="c")
     send(client, admin, "edited", chat_id="c", parent_id=first["message_id"])
     body = {"message_id": first["message_id"]}
-    for plan in request_plans(app, client, admin, "POST", "/chat/history/c/switch", json=body):
+    for plan in plans_of("POST", "/chat/history/c/switch", json=body):
         assert WHOLE_TABLE_SCAN not in plan, plan
