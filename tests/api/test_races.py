@@ -9,9 +9,13 @@ from collections import Counter
 from collections.abc import Callable
 
 import requests
+from sqlalchemy import func, select
 
+from chatapp.extensions import db
+from chatapp.models import Message
 from tests import conftest
-from tests.api.chatkit import parse_sse, wait_for
+from tests.api.chatkit import parse_sse, send, wait_for
+from tests.api.usagekit import counters
 
 ROUNDS = 6
 OK_STATUSES = {200, 404, 409}
@@ -177,3 +181,25 @@ def test_changing_and_deleting_one_user_at_once(live_server, admin, make_user):
         assert set(statuses(responses)) <= OK_STATUSES, [r.text for r in responses]
         assert statuses(responses)[200] >= 1, [r.text for r in responses]
         assert requests.get(user, headers=admin.headers, timeout=30).status_code in (404, 405)
+
+
+def test_turns_racing_on_one_users_chats_are_all_stored_and_all_counted(live_server, client, admin):
+    """Each turn's write also bumps the user's one usage row for the day: turns on several
+    chats at once (streamed or not) queue on that row, and none is lost or deadlocked."""
+    chats = [f"busy{n}" for n in range(4)]
+    for chat_id in chats:
+        send(client, admin, "first", chat_id=chat_id)
+    url = f"{live_server.url}/chat"
+    calls = [
+        caller("POST", url, admin.headers, {"message": "again", "chat_id": chat_id, "stream": s})
+        for chat_id in chats
+        for s in (False, True)
+    ]
+    for _ in range(ROUNDS // 2):
+        assert statuses(at_once(calls)) == Counter({200: len(calls)})
+    turns = len(chats) + ROUNDS // 2 * len(calls)
+    assert counters(client, admin)["requests"] == turns
+    with live_server.app.app_context():  # turns racing on one chat become sibling branches
+        stored = db.session.scalar(select(func.count(Message.id)))
+        db.session.remove()
+    assert stored == len(chats) + 2 * turns  # each chat's system message, then two a turn
