@@ -276,9 +276,10 @@ def store_turn(record: TurnRecord, call: usage.HeldCall | None = None) -> None:
     """
     try:
         if record.chat_existed and _dialect() == "postgresql":
-            counted = _write_in_one(record, call.pending(USAGE_PREFIX) if call else None)
+            usage_values = call.pending(USAGE_PREFIX) if call else None
+            _write_in_one(record, usage_values)
             db.session.commit()
-            if counted and call:
+            if call and usage_values is not None:
                 call.written()
         else:
             with db.engine.begin() as connection:
@@ -311,10 +312,10 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _write_in_one(record: TurnRecord, usage_values: dict[str, Any] | None) -> bool:
+def _write_in_one(record: TurnRecord, usage_values: dict[str, Any] | None) -> None:
     """PostgreSQL, a turn on an existing chat: the chat's bump (its row locked first, as
     ever), the messages' insert and, given its values, the call's usage upsert in one
-    statement of data-modifying CTEs; True if it counted the call. A chat deleted meanwhile
+    statement of data-modifying CTEs. A chat deleted meanwhile
     leaves the rows' chat_pk NULL, which the insert refuses: nothing is written, usage
     included."""
     rows = _message_rows(record, 0, record.ids.parent)  # chat_pk is the CTE's, not bound
@@ -327,10 +328,8 @@ def _write_in_one(record: TurnRecord, usage_values: dict[str, Any] | None) -> bo
         "chat_model": record.model,
         "chat_reply": record.ids.reply,
     }
-    counting = usage_values is not None
-    statement = _turn_statement(names, len(rows), counting)
+    statement = _turn_statement(names, len(rows), counting=usage_values is not None)
     db.session.execute(statement, parameters | (usage_values or {}))
-    return counting
 
 
 @functools.cache

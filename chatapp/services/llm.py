@@ -176,7 +176,7 @@ def _begin(
     model: str | None,
     options: ChatOptions,
     account: Account,
-    count: Count = usage.record,
+    count: Count,
 ) -> tuple[Fallbacks, CallMeter]:
     """The call's routes, once its quota allows it; from here on, the call counts."""
     routes = Fallbacks(_routes(messages, model, options), g.get("request_id", "-"))

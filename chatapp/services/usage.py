@@ -94,6 +94,8 @@ def upsert_values(user_id: int, call: Call, prefix: str = "") -> dict[str, Any]:
         "completion_tokens": call.completion_tokens,
         "cost": call.cost,
     }
+    if not prefix:  # record()'s, on every call
+        return values
     return {f"{prefix}{name}": value for name, value in values.items()}
 
 
