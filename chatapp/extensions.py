@@ -130,3 +130,8 @@ def _autocommit_option(engine: Engine) -> dict[str, Any]:
 
 db = SQLAlchemy(model_class=Base, session_options={"class_": RequestSession})
 migrate = Migrate()
+
+
+def dialect_name() -> str:
+    """The app's database: "postgresql" or "sqlite"."""
+    return db.engine.dialect.name

@@ -11,9 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
-    ColumnElement,
     Insert,
-    Label,
     Row,
     ScalarSelect,
     Select,
@@ -35,14 +33,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from chatapp.db_types import utcnow
 from chatapp.errors import ApiError, ChatNotFound, NotFound, UserDeleted, ValidationFailed
-from chatapp.extensions import db
+from chatapp.extensions import db, dialect_name
 from chatapp.models import FINISH_REASONS, Chat, Message, User
 from chatapp.providers import Usage
-from chatapp.services import usage
+from chatapp.services import message_rows, usage
 
 CHAT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TITLE_CHARS = 60
@@ -53,9 +50,8 @@ USAGE_PREFIX = "usage_"  # the turn's statement's parameters of its call's usage
 
 # What the chat list shows: these columns are all it reads.
 LISTED_COLUMNS = (Chat.id, Chat.chat_id, Chat.title, Chat.model, Chat.created_at, Chat.updated_at)
-# A message on a listed chat's current branch: aliased once, since building an alias cost
-# a list more time than running its statement.
-LISTED_MESSAGE = aliased(Message, name="listed_message")
+# What the walk up a listed chat's current branch reads of each message.
+LISTED_COLUMNS_OF_MESSAGE = ("parent_id", "role")
 
 
 @dataclass(frozen=True)
@@ -160,7 +156,7 @@ def list_chats(user: User, query: str | None, limit: int, offset: int) -> ChatPa
     parameters = {"user_id": user.id, "limit": limit, "offset": offset}
     if query:
         parameters["pattern"] = f"%{_escape_like(query)}%"
-    rows = db.session.execute(_page_statement(bool(query)), parameters).all()
+    rows = db.session.execute(_page_statement(bool(query), dialect_name()), parameters).all()
     if not rows:
         return ChatPage([], _total(bool(query), parameters) if offset else 0)
     return ChatPage([ListedChat.of(row) for row in rows], rows[0].total)
@@ -171,7 +167,7 @@ def _matching(searching: bool) -> Select:
 
 
 @functools.cache
-def _page_statement(searching: bool) -> Select:
+def _page_statement(searching: bool, dialect: str) -> Select:
     """`list_chats`' statement, built once with or without a search, bound on each call."""
     page = (
         _matching(searching)
@@ -181,7 +177,7 @@ def _page_statement(searching: bool) -> Select:
         .offset(bindparam("offset"))
         .cte("page")
     )
-    counts = _branch_counts(page)
+    counts = _branch_counts(page, dialect)
     return (
         select(page, func.coalesce(counts.c.message_count, 0).label("message_count"))
         .outerjoin(counts, counts.c.chat_pk == page.c.id)
@@ -189,33 +185,29 @@ def _page_statement(searching: bool) -> Select:
     )
 
 
-def _branch_counts(page: CTE) -> Subquery:
+def _branch_counts(page: CTE, dialect: str) -> Subquery:
     """(chat_pk, message_count): the user and assistant messages of each listed chat's current
     branch, as GET /chat/history/<id> shows it, not of its whole tree.
 
-    The page's branches are walked up at once from their leaves. Every message is read by
-    primary-key lookups in scalar subqueries, as in tree.branch_up: a join there lets
-    PostgreSQL scan the whole messages table instead, once per list.
+    The page's branches are walked up at once from their leaves, a key lookup a message
+    (message_rows.by_id).
     """
-    walk = _listed_message(page.c.id, page.c.current_message_id).cte("listed", recursive=True)
-    walk = walk.union_all(_listed_message(walk.c.chat_pk, walk.c.parent_id))
+    leaf, on_leaf = message_rows.by_id(
+        dialect, page.c.current_message_id, LISTED_COLUMNS_OF_MESSAGE, "listed_leaf"
+    )
+    start = select(page.c.id.label("chat_pk"), leaf.c.parent_id, leaf.c.role)
+    walk = start.select_from(page.join(leaf, on_leaf)).cte("listed", recursive=True)
+    parent, on_parent = message_rows.by_id(
+        dialect, walk.c.parent_id, LISTED_COLUMNS_OF_MESSAGE, "listed_parent"
+    )
+    step = select(walk.c.chat_pk, parent.c.parent_id, parent.c.role)
+    walk = walk.union_all(step.select_from(walk.join(parent, on_parent)))
     counted = func.count(case((walk.c.role.in_(COUNTED_ROLES), 1)))
     return (
         select(walk.c.chat_pk, counted.label("message_count"))
         .group_by(walk.c.chat_pk)
         .subquery("listed_counts")
     )
-
-
-def _listed_message(chat_pk: ColumnElement[int], message_id: ColumnElement[int]) -> Select:
-    """(chat_pk, parent_id, role) of the message `message_id`, if there is one."""
-
-    def read(column: InstrumentedAttribute) -> Label:
-        lookup = select(column).where(LISTED_MESSAGE.id == message_id).scalar_subquery()
-        return lookup.label(column.key)
-
-    columns = (chat_pk.label("chat_pk"), read(LISTED_MESSAGE.parent_id), read(LISTED_MESSAGE.role))
-    return select(*columns).where(message_id.is_not(None))
 
 
 def _total(searching: bool, parameters: dict[str, object]) -> int:
@@ -275,7 +267,7 @@ def store_turn(record: TurnRecord, call: usage.HeldCall | None = None) -> None:
     insert's foreign key: 404, nothing stored.
     """
     try:
-        if record.chat_existed and _dialect() == "postgresql":
+        if record.chat_existed and dialect_name() == "postgresql":
             usage_values = call.pending(USAGE_PREFIX) if call else None
             _write_in_one(record, usage_values)
             db.session.commit()
@@ -306,10 +298,6 @@ def _gone_meanwhile(record: TurnRecord) -> ApiError:
     if find_chat(user, record.chat_id) is None:
         return ChatNotFound(record.chat_id)
     return NotFound("The message this turn follows was deleted meanwhile")
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 def _write_in_one(record: TurnRecord, usage_values: dict[str, Any] | None) -> None:
@@ -371,7 +359,7 @@ def _turn_statement(names: tuple[str, ...], row_count: int, counting: bool) -> I
 
 def _upsert_chat() -> sqlite.Insert | postgresql.Insert:
     # The two dialects' inserts offer ON CONFLICT DO NOTHING ... RETURNING with one API.
-    return (sqlite if _dialect() == "sqlite" else postgresql).insert(Chat)
+    return (sqlite if dialect_name() == "sqlite" else postgresql).insert(Chat)
 
 
 def _claim_chat(connection: Connection, record: TurnRecord) -> tuple[int, int | None]:

@@ -33,9 +33,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from chatapp.errors import Conflict, NotFound
-from chatapp.extensions import db
+from chatapp.extensions import db, dialect_name
 from chatapp.models import Chat, Message, User
-from chatapp.services import message_ids
+from chatapp.services import message_ids, message_rows
 from chatapp.services.chats import get_chat
 
 SHOWN = ("role", "content", "created_at", "model", "finish_reason")  # of branch messages only
@@ -76,14 +76,15 @@ def parse_id(message_id: str) -> int:
     return parsed
 
 
-def branch_up(anchor: CTE | int) -> CTE:
-    """A recursive CTE of (id, parent_id, depth): `anchor` (a message id, or a CTE's
-    `anchor_id` in its chat `id`) at depth 0, and its ancestors up to the root.
+def branch_up(anchor: CTE | int, dialect: str, carried: tuple[str, ...] = ()) -> CTE:
+    """A recursive CTE of (id, parent_id, depth, *carried): `anchor` (a message id, or a CTE's
+    `anchor_id` in its chat `id`) at depth 0, and its ancestors up to the root, each with the
+    `carried` columns of its own.
 
-    Each step looks its parent up by the primary key in a scalar subquery: a plain join there
-    lets PostgreSQL pick a hash join that scans the table once per step on small tables.
+    Each step looks its parent up by the primary key (message_rows.by_id).
     """
-    start = select(Message.id, Message.parent_id, literal(0).label("depth"))
+    own = (getattr(Message, column) for column in carried)
+    start = select(Message.id, Message.parent_id, literal(0).label("depth"), *own)
     if isinstance(anchor, CTE):
         start = start.join(
             anchor, and_(Message.id == anchor.c.anchor_id, Message.chat_pk == anchor.c.id)
@@ -91,25 +92,27 @@ def branch_up(anchor: CTE | int) -> CTE:
     else:
         start = start.where(Message.id == anchor)
     walk = start.cte("branch", recursive=True)
-    parent = aliased(Message, name="parent")
-    grandparent = select(parent.parent_id).where(parent.id == walk.c.parent_id).scalar_subquery()
-    step = select(walk.c.parent_id, grandparent, walk.c.depth + 1).where(
-        walk.c.parent_id.is_not(None)
+    parent, on_parent = message_rows.by_id(
+        dialect, walk.c.parent_id, ("id", "parent_id", *carried), "parent"
     )
-    return walk.union_all(step)
+    step = select(
+        parent.c.id, parent.c.parent_id, walk.c.depth + 1, *(parent.c[c] for c in carried)
+    )
+    return walk.union_all(step.select_from(walk.join(parent, on_parent)))
 
 
 def read_path(user_id: int, chat_id: str, anchor: int | None) -> PathRead:
     """The chat and the path from its root to `anchor` (default: the current leaf), at once."""
     parameters = {"user_id": user_id, "chat_id": chat_id, "anchor": anchor}
-    rows = db.session.execute(_read_path_statement(), parameters).all()
+    statement = _read_path_statement(dialect_name())
+    rows = db.session.execute(statement, parameters).all()
     if not rows:
         return PathRead(None, [])
     return PathRead(rows[0].chat_pk, [row for row in rows if row.id is not None])
 
 
 @functools.cache
-def _read_path_statement() -> Select:
+def _read_path_statement(dialect: str) -> Select:
     """`read_path`'s statement, built once (a turn's every call only binds its values)."""
     anchor = bindparam("anchor", type_=Message.id.type)
     chat = (
@@ -117,12 +120,8 @@ def _read_path_statement() -> Select:
         .where(Chat.user_id == bindparam("user_id"), Chat.chat_id == bindparam("chat_id"))
         .cte("chat")
     )
-    walk = branch_up(chat)
-    columns = (
-        walk.c.id,
-        walk.c.parent_id,
-        *(_by_key(walk.c.id, column) for column in (Message.role, Message.content)),
-    )
+    walk = branch_up(chat, dialect, carried=("role", "content"))
+    columns = (walk.c.id, walk.c.parent_id, walk.c.role, walk.c.content)
     return (
         select(chat.c.id.label("chat_pk"), *columns)
         .select_from(chat.outerjoin(walk, true()))
@@ -130,19 +129,11 @@ def _read_path_statement() -> Select:
     )
 
 
-def _by_key(message_id: Any, column: Any) -> Any:
-    """The column of the message `message_id` names, looked up by the primary key: two index
-    probes a message, whatever the table's size. A join with the walk instead let PostgreSQL,
-    which expects a recursive CTE to yield a hundred rows, hash-join it with a scan of the
-    whole table, up to some 30,000 messages."""
-    return select(column).where(Message.id == message_id).scalar_subquery().label(column.key)
-
-
 def current_branch(chat: Chat) -> list[TreeMessage]:
     """The chat's current branch, root first, each message with its siblings: one statement."""
     if chat.current_message_id is None:
         return []
-    walk = branch_up(chat.current_message_id)
+    walk = branch_up(chat.current_message_id, dialect_name())
     sibling = aliased(Message, name="sibling")
     on_branch = sibling.id == walk.c.id
     columns = (
