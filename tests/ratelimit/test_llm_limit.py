@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = pytest.mark.usefixtures("clear_of_a_minute_edge")
 LLM_LIMITED = pytest.mark.parametrize(
     "app_overrides", [{"CHAT_RATE_LIMIT": "2/minute"}], indirect=True
 )
