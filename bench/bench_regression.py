@@ -34,6 +34,7 @@ FIGURES = {
     "longest GUI stall": re.compile(
         r"^stream \d+ tokens at \d+/s, ([^:]+): longest GUI stall ([\d.]+)"
     ),  # noqa: E501
+    "p50": re.compile(r"^((?:read|list|turn) .+?) +\d+ +([\d.]+) "),  # bench_trees' rows
 }
 SECTION = re.compile(r"^## .*?(SQLite|PostgreSQL)")
 
