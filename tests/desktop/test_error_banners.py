@@ -77,6 +77,7 @@ def test_a_rejected_key_leads_to_settings_where_the_connection_is_fixed(
     assert settings.connection() == Connection("remote", live_server.url, admin_key)
 
 
+@pytest.mark.usefixtures("clear_of_a_minute_edge")
 @pytest.mark.parametrize("app_overrides", [{"CHAT_RATE_LIMIT": "1/minute"}])
 def test_rate_limited_shows_the_wait_from_retry_after(qtbot, window: MainWindow) -> None:  # noqa: ANN001
     _send(qtbot, window, "first")

@@ -10,6 +10,7 @@ from tests.ratelimit.conftest import wait_until
 from tests.ratelimit.servers import served_env
 from tests.servers import chatapp_server, create_user
 
+pytestmark = pytest.mark.usefixtures("clear_of_a_minute_edge")
 WRONG_KEY = bearer("ck_" + "w" * 43)
 LIMITED = pytest.mark.parametrize(
     "app_overrides", [{"AUTH_FAILURE_LIMIT": "3/minute"}], indirect=True
