@@ -39,7 +39,8 @@ from chatapp.errors import ApiError, ChatNotFound, NotFound, UserDeleted, Valida
 from chatapp.extensions import db, dialect_name
 from chatapp.models import FINISH_REASONS, Chat, Message, User
 from chatapp.providers import Usage
-from chatapp.services import message_rows, usage
+from chatapp.services import usage
+from chatapp.services.branch_walk import branch_up
 
 CHAT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TITLE_CHARS = 60
@@ -50,8 +51,6 @@ USAGE_PREFIX = "usage_"  # the turn's statement's parameters of its call's usage
 
 # What the chat list shows: these columns are all it reads.
 LISTED_COLUMNS = (Chat.id, Chat.chat_id, Chat.title, Chat.model, Chat.created_at, Chat.updated_at)
-# What the walk up a listed chat's current branch reads of each message.
-LISTED_COLUMNS_OF_MESSAGE = ("parent_id", "role")
 
 
 @dataclass(frozen=True)
@@ -171,7 +170,7 @@ def _page_statement(searching: bool, dialect: str) -> Select:
     """`list_chats`' statement, built once with or without a search, bound on each call."""
     page = (
         _matching(searching)
-        .add_columns(Chat.current_message_id, func.count().over().label("total"))
+        .add_columns(Chat.current_message_id.label("anchor_id"), func.count().over().label("total"))
         .order_by(Chat.updated_at.desc(), Chat.id.desc())
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
@@ -189,19 +188,9 @@ def _branch_counts(page: CTE, dialect: str) -> Subquery:
     """(chat_pk, message_count): the user and assistant messages of each listed chat's current
     branch, as GET /chat/history/<id> shows it, not of its whole tree.
 
-    The page's branches are walked up at once from their leaves, a key lookup a message
-    (message_rows.by_id).
+    The page's branches are walked up at once from their leaves (`branch_walk`).
     """
-    leaf, on_leaf = message_rows.by_id(
-        dialect, page.c.current_message_id, LISTED_COLUMNS_OF_MESSAGE, "listed_leaf"
-    )
-    start = select(page.c.id.label("chat_pk"), leaf.c.parent_id, leaf.c.role)
-    walk = start.select_from(page.join(leaf, on_leaf)).cte("listed", recursive=True)
-    parent, on_parent = message_rows.by_id(
-        dialect, walk.c.parent_id, LISTED_COLUMNS_OF_MESSAGE, "listed_parent"
-    )
-    step = select(walk.c.chat_pk, parent.c.parent_id, parent.c.role)
-    walk = walk.union_all(step.select_from(walk.join(parent, on_parent)))
+    walk = branch_up(page, dialect, carried=("chat_pk", "role"))
     counted = func.count(case((walk.c.role.in_(COUNTED_ROLES), 1)))
     return (
         select(walk.c.chat_pk, counted.label("message_count"))

@@ -24,7 +24,6 @@ from sqlalchemy import (
     delete,
     exists,
     func,
-    literal,
     select,
     true,
     union_all,
@@ -35,7 +34,8 @@ from sqlalchemy.orm import aliased
 from chatapp.errors import Conflict, NotFound
 from chatapp.extensions import db, dialect_name
 from chatapp.models import Chat, Message, User
-from chatapp.services import message_ids, message_rows
+from chatapp.services import message_ids
+from chatapp.services.branch_walk import branch_up
 from chatapp.services.chats import get_chat
 
 SHOWN = ("role", "content", "created_at", "model", "finish_reason")  # of branch messages only
@@ -74,31 +74,6 @@ def parse_id(message_id: str) -> int:
     if parsed is None:
         raise MessageNotFound(message_id)
     return parsed
-
-
-def branch_up(anchor: CTE | int, dialect: str, carried: tuple[str, ...] = ()) -> CTE:
-    """A recursive CTE of (id, parent_id, depth, *carried): `anchor` (a message id, or a CTE's
-    `anchor_id` in its chat `id`) at depth 0, and its ancestors up to the root, each with the
-    `carried` columns of its own.
-
-    Each step looks its parent up by the primary key (message_rows.by_id).
-    """
-    own = (getattr(Message, column) for column in carried)
-    start = select(Message.id, Message.parent_id, literal(0).label("depth"), *own)
-    if isinstance(anchor, CTE):
-        start = start.join(
-            anchor, and_(Message.id == anchor.c.anchor_id, Message.chat_pk == anchor.c.id)
-        )
-    else:
-        start = start.where(Message.id == anchor)
-    walk = start.cte("branch", recursive=True)
-    parent, on_parent = message_rows.by_id(
-        dialect, walk.c.parent_id, ("id", "parent_id", *carried), "parent"
-    )
-    step = select(
-        parent.c.id, parent.c.parent_id, walk.c.depth + 1, *(parent.c[c] for c in carried)
-    )
-    return walk.union_all(step.select_from(walk.join(parent, on_parent)))
 
 
 def read_path(user_id: int, chat_id: str, anchor: int | None) -> PathRead:

@@ -70,7 +70,7 @@ def explained(app, counter: QueryCounter) -> list[str]:
 
 
 # A plain join of a walk with `messages` scanned the table at 1,000 messages: in a step of
-# the walk, that is a scan per step. message_rows.by_id probes the key at any size.
+# the walk, that is a scan per step. branch_walk probes the key at any size.
 ANY_SIZE = pytest.mark.parametrize("many_messages", [4, 40], ids=["1k", "10k"], indirect=True)
 
 
