@@ -292,9 +292,8 @@ def _gone_meanwhile(record: TurnRecord) -> ApiError:
 def _write_in_one(record: TurnRecord, usage_values: dict[str, Any] | None) -> None:
     """PostgreSQL, a turn on an existing chat: the chat's bump (its row locked first, as
     ever), the messages' insert and, given its values, the call's usage upsert in one
-    statement of data-modifying CTEs. A chat deleted meanwhile
-    leaves the rows' chat_pk NULL, which the insert refuses: nothing is written, usage
-    included."""
+    statement of data-modifying CTEs. A chat deleted meanwhile leaves the rows' chat_pk NULL,
+    which the insert refuses: nothing is written, usage included."""
     rows = _message_rows(record, 0, record.ids.parent)  # chat_pk is the CTE's, not bound
     names = tuple(name for name in rows[0] if name != "chat_pk")
     parameters = {f"{name}_{n}": row[name] for n, row in enumerate(rows) for name in names}
