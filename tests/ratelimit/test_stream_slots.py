@@ -9,6 +9,7 @@ import pytest
 from chatapp.errors import RateLimited
 from chatapp.models import User
 from chatapp.ratelimit import limit_streams
+from chatapp.ratelimit.streams import random_order
 from tests.api.chatkit import wait_for
 from tests.servers import Stream, admitted, open_chat_stream
 
@@ -114,3 +115,11 @@ def test_a_live_stream_keeps_renewing_its_slot_past_its_lease(app, make_user):
             assert refused(app, "bob")
             time.sleep(0.3)
     assert not refused(app, "bob")
+
+
+def test_slots_are_tried_each_once_in_a_random_order():
+    orders = {tuple(random_order(8)) for _ in range(50)}
+    assert all(sorted(order) == list(range(8)) for order in orders)
+    assert len(orders) > 1
+    assert sorted(random_order(1000)) == list(range(1000))
+    assert list(random_order(0)) == []
