@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -78,6 +80,22 @@ def test_a_connection_used_a_moment_ago_is_not_pinged(proxied_app, pings):
     client = app.test_client()
     for _ in range(3):
         assert client.get("/me", headers=bearer(ADMIN_KEY)).status_code == 200
+    assert pings == []
+
+
+def test_after_a_burst_requests_a_little_apart_reuse_one_connection_unpinged(proxied_app, pings):
+    """The pool hands out the connection returned last. Handed out in turn, each of the
+    burst's 8 connections would sit idle for 8 requests' time, past the ping window, and
+    be pinged on every request."""
+    app, _proxy = proxied_app
+    with app.app_context():
+        burst = [db.engine.connect() for _ in range(8)]
+        for connection in burst:
+            connection.close()
+    client = app.test_client()
+    for _ in range(8):
+        time.sleep(database.PING_AFTER_IDLE_SECONDS / 5)
+        assert client.get("/system-prompts", headers=bearer(ADMIN_KEY)).status_code == 200
     assert pings == []
 
 
