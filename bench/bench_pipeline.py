@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import requests
@@ -18,7 +19,7 @@ from bench.harness import Stats, gunicorn_server, load, postgres_database, prepa
 
 CONCURRENCY = (1, 8)
 REQUESTS = 400
-ROUNDS = 3  # the servers take turns in each round; each figure is the median round
+ROUNDS = 3  # the cases compared take turns in each round; each figure is the median round
 CHATS, PROMPTS = 20, 10
 # A stream gives its slot back after its last byte, so a first-delta client that starts its
 # next stream at once can find the last one's slot still held: at c=8, MAX_STREAMS_PER_USER's
@@ -68,20 +69,28 @@ def median(runs: list[Stats]) -> Stats:
     return sorted(runs, key=lambda stats: stats.p50_ms)[len(runs) // 2]
 
 
-def rounds(measure: Callable[..., Stats], *args: Any, **kwargs: Any) -> Stats:
-    return median([measure(*args, **kwargs) for _ in range(ROUNDS)])
+def taking_turns(cases: dict[str, Callable[[], Stats]]) -> dict[str, Stats]:
+    """Each case's median of ROUNDS rounds, the cases taking turns within each round: a case
+    and its baseline are then measured seconds apart, not one after the other's
+    rounds, so that the machine's load drifting during the run falls on both alike."""
+    runs: dict[str, list[Stats]] = {name: [] for name in cases}
+    for _ in range(ROUNDS):
+        for name, measure in cases.items():
+            runs[name].append(measure())
+    return {name: median(stats) for name, stats in runs.items()}
 
 
 def measure_lists(base: str, urls: dict[str, str], headers: dict[str, str]) -> list:
     rows: list = []
     for concurrency in CONCURRENCY:
         load_at = {"concurrency": concurrency, "requests_total": REQUESTS}
-        bare = rounds(load, f"{base}/ping", **load_at)
-        rows.append((f"bare Flask /ping c={concurrency}", bare, None))
+        bare = f"bare Flask /ping c={concurrency}"
+        cases = {bare: partial(load, f"{base}/ping", **load_at)}
         for path in LISTS:
             for name, url in urls.items():
-                stats = rounds(load, f"{url}{path}", headers=headers, **load_at)
-                rows.append((f"GET {path} {name} c={concurrency}", stats, bare))
+                measure = partial(load, f"{url}{path}", headers=headers, **load_at)
+                cases[f"GET {path} {name} c={concurrency}"] = measure
+        rows += against(bare, taking_turns(cases))
     return rows
 
 
@@ -90,13 +99,17 @@ def measure_turns(ollama: str, url: str, headers: dict[str, str], replies: dict)
     rows: list = []
     for concurrency in CONCURRENCY:
         load_at = {"concurrency": concurrency, "requests_total": REQUESTS}
-        direct = rounds(load, f"{ollama}/api/chat", "POST", json=DIRECT_BODY, **load_at)
-        rows.append((f"fake Ollama /api/chat c={concurrency}", direct, None))
-        turn = rounds(load, f"{url}/chat", "POST", headers, next_turn(replies), **load_at)
-        rows.append((f"POST /chat, existing chat c={concurrency}", turn, direct))
-        gateway_url = f"{url}/v1/chat/completions"
-        gateway = rounds(load, gateway_url, "POST", headers, gateway_body, **load_at)
-        rows.append((f"POST /v1/chat/completions c={concurrency}", gateway, direct))
+        direct = f"fake Ollama /api/chat c={concurrency}"
+        cases = {
+            direct: partial(load, f"{ollama}/api/chat", "POST", json=DIRECT_BODY, **load_at),
+            f"POST /chat, existing chat c={concurrency}": partial(
+                load, f"{url}/chat", "POST", headers, next_turn(replies), **load_at
+            ),
+            f"POST /v1/chat/completions c={concurrency}": partial(
+                load, f"{url}/v1/chat/completions", "POST", headers, gateway_body, **load_at
+            ),
+        }
+        rows += against(direct, taking_turns(cases))
     return rows
 
 
@@ -105,12 +118,26 @@ def measure_first_delta(ollama: str, url: str, headers: dict[str, str], replies:
     token, delta = b'"done": false', b"event: delta"
     rows: list = []
     for concurrency in CONCURRENCY:
-        direct = rounds(first_delta_stats, ollama, "/api/chat", direct_body, {}, token, concurrency)
-        rows.append((f"fake Ollama first token c={concurrency}", direct, None))
+        direct = f"fake Ollama first token c={concurrency}"
         turn = next_turn(replies, stream=True)
-        stats = rounds(first_delta_stats, url, "/chat", turn, headers, delta, concurrency)
-        rows.append((f"first delta, existing chat c={concurrency}", stats, direct))
+        cases = {
+            direct: partial(
+                first_delta_stats, ollama, "/api/chat", direct_body, {}, token, concurrency
+            ),
+            f"first delta, existing chat c={concurrency}": partial(
+                first_delta_stats, url, "/chat", turn, headers, delta, concurrency
+            ),
+        }
+        rows += against(direct, taking_turns(cases))
     return rows
+
+
+def against(baseline: str, measured: dict[str, Stats]) -> list:
+    """Table rows: the baseline's, then each other case's with the baseline to compare it to."""
+    return [
+        (name, stats, None if name == baseline else measured[baseline])
+        for name, stats in measured.items()
+    ]
 
 
 def summary(lists: list, turns: list, deltas: list) -> None:
