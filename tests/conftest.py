@@ -6,7 +6,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,12 +270,19 @@ def count_queries(app: Flask):
             counter.statements.append(statement)
             counter.parameters.append(parameters)
 
-        with app.app_context():
-            engine = db.engine
-        event.listen(engine, "before_cursor_execute", record)
-        try:
+        with listening(app, "before_cursor_execute", record):
             yield counter
-        finally:
-            event.remove(engine, "before_cursor_execute", record)
 
     return counting
+
+
+@contextmanager
+def listening(app: Flask, name: str, listener: Callable[..., None]) -> Iterator[None]:
+    """`listener` for the app engine's event `name` while the block runs."""
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, name, listener)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, listener)

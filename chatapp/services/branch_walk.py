@@ -16,10 +16,10 @@ from chatapp.models import Message
 MESSAGES = Message.__table__
 
 
-def branch_up(anchor: CTE | int, dialect: str, carried: tuple[str, ...] = ()) -> CTE:
-    """A recursive CTE of (id, parent_id, depth, *carried): `anchor` (a message id, or a CTE's
-    `anchor_id`s, each in its chat `id`) at depth 0, and its ancestors up to the root, each
-    with the `carried` columns of its own.
+def branch_up(anchor: CTE | ColumnElement[int], dialect: str, carried: tuple[str, ...] = ()) -> CTE:
+    """A recursive CTE of (id, parent_id, depth, *carried): `anchor` (a message id, bound, or a
+    CTE's `anchor_id`s, each in its chat `id`) at depth 0, and its ancestors up to the root,
+    each with the `carried` columns of its own.
     """
     columns = tuple(dict.fromkeys(("id", "parent_id", "chat_pk", *carried)))
     if isinstance(anchor, CTE):

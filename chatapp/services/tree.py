@@ -108,7 +108,16 @@ def current_branch(chat: Chat) -> list[TreeMessage]:
     """The chat's current branch, root first, each message with its siblings: one statement."""
     if chat.current_message_id is None:
         return []
-    walk = branch_up(chat.current_message_id, dialect_name())
+    parameters = {"leaf": chat.current_message_id, "chat_pk": chat.id}
+    rows = db.session.execute(_current_branch_statement(dialect_name()), parameters).all()
+    return _with_siblings(rows)
+
+
+@functools.cache
+def _current_branch_statement(dialect: str) -> Select:
+    """`current_branch`'s statement, built once: a chat read only binds its values. Built on
+    every read, it cost more than the rest of the read (6.6 against 2.7 ms in a worker)."""
+    walk = branch_up(bindparam("leaf", type_=Message.id.type), dialect)
     sibling = aliased(Message, name="sibling")
     on_branch = sibling.id == walk.c.id
     columns = (
@@ -122,12 +131,11 @@ def current_branch(chat: Chat) -> list[TreeMessage]:
     # parent) is its own only sibling. Two joins, not one on an OR that no index serves.
     # Each is held to the chat's messages: PostgreSQL, which expects the walk to yield a
     # hundred rows, may hash-join it with a scan, of this chat's rows then, not the table's.
-    in_chat = sibling.chat_pk == chat.id
+    in_chat = sibling.chat_pk == bindparam("chat_pk", type_=Message.chat_pk.type)
     siblings = select(*columns).join(walk, and_(sibling.parent_id == walk.c.parent_id, in_chat))
     root = select(*columns).join(walk, and_(on_branch, walk.c.parent_id.is_(None), in_chat))
     both = union_all(siblings, root).subquery()
-    rows = db.session.execute(select(both).order_by(both.c.depth.desc(), both.c.id)).all()
-    return _with_siblings(rows)
+    return select(both).order_by(both.c.depth.desc(), both.c.id)
 
 
 def _with_siblings(rows: Sequence[Row]) -> list[TreeMessage]:

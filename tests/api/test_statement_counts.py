@@ -15,6 +15,7 @@ from chatapp.models import Chat, Message, SystemPrompt, User
 from chatapp.ratelimit.storage import ENGINE_KEY
 from chatapp.services.message_ids import new_ids
 from tests.api.test_history_queries import add_chats
+from tests.conftest import listening
 
 # The request pipeline's share, which other changes may move (change the number here): the key
 # joined with its user (last_used_at is written once a minute), and the request's hits (hourly,
@@ -296,3 +297,37 @@ def test_switching_and_deleting_a_branch_cost_the_same_on_trees_of_10_and_1000(a
         )
         counts.append((len(switching), len(deleting)))
     assert counts[0] == counts[1]
+
+
+@contextmanager
+def walks_executed(app: Flask) -> Iterator[list[object]]:
+    """The statements walking a branch (recursive CTEs) that the block's requests executed."""
+    executed: list[object] = []
+
+    def record(conn, clauseelement, multiparams, params, execution_options) -> None:  # noqa: ANN001
+        if "WITH RECURSIVE" in str(clauseelement):
+            executed.append(clauseelement)
+
+    with listening(app, "before_execute", record):
+        yield executed
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/chat/history", None),
+        ("GET", "/chat/history/tree", None),
+        ("POST", "/chat", {"message": "hi", "chat_id": "tree"}),
+    ],
+)
+def test_a_branch_walk_is_built_once_and_only_bound(app, client, admin, method, path, body):
+    """Building one costs more than running it (a chat read that built its own took 6.6 ms
+    in a worker, 2.7 ms without): the list, a chat read and a turn's context read reuse theirs."""
+    add_tree(app, "admin", "tree", 10)
+    with walks_executed(app) as executed:
+        for _ in range(2):
+            response = client.open(path, method=method, headers=admin.headers, json=body)
+            assert response.status_code == 200, response.get_data(as_text=True)
+    first, second = executed[: len(executed) // 2], executed[len(executed) // 2 :]
+    assert first and len(first) == len(second)
+    assert all(a is b for a, b in zip(first, second, strict=True))
