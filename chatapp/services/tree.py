@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    ColumnElement,
     Row,
     ScalarSelect,
     Select,
@@ -159,7 +160,7 @@ def _tree_message(group: list[Row]) -> TreeMessage:
     )
 
 
-def subtree(chat_pk: int, message_id: int) -> CTE:
+def subtree(chat_pk: ColumnElement[int] | int, message_id: ColumnElement[int] | int) -> CTE:
     """A recursive CTE: the message (if it is in the chat) and every message below it."""
     start = select(Message.id, Message.parent_id).where(
         Message.id == message_id, Message.chat_pk == chat_pk
@@ -169,7 +170,7 @@ def subtree(chat_pk: int, message_id: int) -> CTE:
     return walk.union_all(select(child.id, child.parent_id).where(child.parent_id == walk.c.id))
 
 
-def newest_leaf(messages: Any, chat_pk: int) -> ScalarSelect:
+def newest_leaf(messages: Any, chat_pk: ColumnElement[int] | int) -> ScalarSelect:
     """The newest of `messages` (a Message alias or a CTE's columns, of the chat `chat_pk`)
     with no child: ids increase with time. Children are looked for among the chat's own
     messages, so that a plan that scans them never scans the whole table."""
@@ -178,11 +179,22 @@ def newest_leaf(messages: Any, chat_pk: int) -> ScalarSelect:
     return select(func.max(messages.id)).where(no_child).scalar_subquery()
 
 
+def _newest_leaf_below() -> Select:
+    """`switch`'s read, built once and only bound: building it took longer than the rest of a
+    switch (a walk down the subtree, then its newest childless message)."""
+    chat_pk = bindparam("chat_pk", type_=Message.chat_pk.type)
+    below = subtree(chat_pk, bindparam("message_id", type_=Message.id.type))
+    return select(newest_leaf(below.c, chat_pk))
+
+
+_NEWEST_LEAF_BELOW = _newest_leaf_below()
+
+
 def switch(user: User, chat_id: str, message_id: str) -> Chat:
     """The current branch becomes the path to the message, down to its newest leaf."""
     chat = get_chat(user, chat_id, for_update=True)
-    below = subtree(chat.id, parse_id(message_id))
-    leaf = db.session.scalar(select(newest_leaf(below.c, chat.id)))
+    below = {"chat_pk": chat.id, "message_id": parse_id(message_id)}
+    leaf = db.session.scalar(_NEWEST_LEAF_BELOW, below)
     if leaf is None:
         raise MessageNotFound(message_id)
     _set_current(chat, leaf)

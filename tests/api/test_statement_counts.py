@@ -313,17 +313,20 @@ def walks_executed(app: Flask) -> Iterator[list[object]]:
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body"),
+    ("method", "path", "body_of"),
     [
-        ("GET", "/chat/history", None),
-        ("GET", "/chat/history/tree", None),
-        ("POST", "/chat", {"message": "hi", "chat_id": "tree"}),
+        ("GET", "/chat/history", lambda ids: None),
+        ("GET", "/chat/history/tree", lambda ids: None),
+        ("POST", "/chat", lambda ids: {"message": "hi", "chat_id": "tree"}),
+        ("POST", "/chat/history/tree/switch", lambda ids: {"message_id": str(ids["inner"])}),
     ],
+    ids=["list", "read", "turn", "switch"],
 )
-def test_a_branch_walk_is_built_once_and_only_bound(app, client, admin, method, path, body):
+def test_a_branch_walk_is_built_once_and_only_bound(app, client, admin, method, path, body_of):
     """Building one costs more than running it (a chat read that built its own took 6.6 ms
-    in a worker, 2.7 ms without): the list, a chat read and a turn's context read reuse theirs."""
-    add_tree(app, "admin", "tree", 10)
+    in a worker, 2.7 ms without): the list, a chat read, a turn's context read and a switch
+    reuse theirs."""
+    body = body_of(add_tree(app, "admin", "tree", 10))
     with walks_executed(app) as executed:
         for _ in range(2):
             response = client.open(path, method=method, headers=admin.headers, json=body)
