@@ -179,22 +179,20 @@ def newest_leaf(messages: Any, chat_pk: ColumnElement[int] | int) -> ScalarSelec
     return select(func.max(messages.id)).where(no_child).scalar_subquery()
 
 
-def _newest_leaf_below() -> Select:
-    """`switch`'s read, built once and only bound: building it took longer than the rest of a
-    switch (a walk down the subtree, then its newest childless message)."""
+@functools.cache
+def _newest_leaf_below_statement() -> Select:
+    """`switch`'s read (a walk down the subtree, then its newest childless message), built once
+    and only bound: building it on every switch cost about 3 ms of an 11 ms switch."""
     chat_pk = bindparam("chat_pk", type_=Message.chat_pk.type)
     below = subtree(chat_pk, bindparam("message_id", type_=Message.id.type))
     return select(newest_leaf(below.c, chat_pk))
-
-
-_NEWEST_LEAF_BELOW = _newest_leaf_below()
 
 
 def switch(user: User, chat_id: str, message_id: str) -> Chat:
     """The current branch becomes the path to the message, down to its newest leaf."""
     chat = get_chat(user, chat_id, for_update=True)
     below = {"chat_pk": chat.id, "message_id": parse_id(message_id)}
-    leaf = db.session.scalar(_NEWEST_LEAF_BELOW, below)
+    leaf = db.session.scalar(_newest_leaf_below_statement(), below)
     if leaf is None:
         raise MessageNotFound(message_id)
     _set_current(chat, leaf)

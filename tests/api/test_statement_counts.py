@@ -226,13 +226,8 @@ def _autocommit_by_statement(app, client, user, method: str, path: str, **kwargs
         modes.append(dbapi.isolation_level is None if conn.dialect.name == "sqlite"
                      else dbapi.autocommit)  # fmt: skip
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with listening(app, "before_cursor_execute", record):
         response = client.open(path, method=method, headers=user.headers, **kwargs)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert response.status_code in (200, 201), response.get_data(as_text=True)
     return modes
 
