@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -25,6 +26,9 @@ from bench.bench_pipeline import UNLIMITED, next_turn, seed
 from bench.harness import gunicorn_server, load, postgres_database, prepared_env
 
 SECONDS, RATE, TOP = 20, 500, 40
+# The dev extras install py-spy beside this Python, which `make bench` runs without the
+# virtualenv's bin on PATH.
+PY_SPY = shutil.which("py-spy", path=Path(sys.executable).parent) or "py-spy"
 IN_A_REQUEST = "handle_request"  # gthread's frame around each request
 Stack = tuple[list[str], int]
 
@@ -77,7 +81,7 @@ def sampled(pid: int) -> list[Stack]:
     """py-spy's samples of `pid`: each stack, outermost frame first, and how often it was seen."""
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory) / "samples.txt"
-        command = ["py-spy", "record", "-p", str(pid), "-r", str(RATE), "-d", str(SECONDS)]
+        command = [PY_SPY, "record", "-p", str(pid), "-r", str(RATE), "-d", str(SECONDS)]
         command += ["-f", "raw", "-o", str(out)]
         subprocess.run(command, check=True, capture_output=True)
         lines = out.read_text().splitlines()
