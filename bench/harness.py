@@ -52,12 +52,16 @@ def wait_until_up(url: str, timeout: float = 30.0) -> None:
 
 @contextmanager
 def gunicorn_server(
-    wsgi: str, env: dict[str, str], workers: int = 2, threads: int = 8
+    wsgi: str,
+    env: dict[str, str],
+    workers: int = 2,
+    threads: int = 8,
+    worker_class: str = "gthread",
 ) -> Iterator[str]:
-    """gunicorn with gthread workers on a free port, as `chatapp serve` runs it."""
+    """gunicorn with gthread workers (or `worker_class`'s) on a free port."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers),
+        sys.executable, "-m", "gunicorn", "-k", worker_class, "-w", str(workers),
         "--threads", str(threads), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
         "--no-control-socket", wsgi,
     ]  # fmt: skip
