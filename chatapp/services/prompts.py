@@ -115,14 +115,18 @@ def system_prompt_for_new_chat(user: User, prompt_id: str | None = None) -> str:
     return DEFAULT_PROMPT_TEXT
 
 
-def get_prompt(user: User, prompt_id: str) -> SystemPrompt:
-    """A user's prompt by slug, or by its exact name as the old app allowed."""
-    prompt = db.session.scalars(
+def get_prompt(user: User, prompt_id: str, key_share: bool = False) -> SystemPrompt:
+    """A user's prompt by slug, or by its exact name as the old app allowed; with `key_share`,
+    its row locked against deletion until the transaction ends (PostgreSQL)."""
+    query = (
         select(SystemPrompt)
         .where(SystemPrompt.user_id == user.id)
         .where(or_(SystemPrompt.slug == prompt_id, SystemPrompt.name == prompt_id))
         .order_by(SystemPrompt.slug != prompt_id)
-    ).first()
+    )
+    if key_share:
+        query = query.with_for_update(key_share=True)
+    prompt = db.session.scalars(query).first()
     if prompt is None:
         raise PromptNotFound(prompt_id)
     return prompt
@@ -211,8 +215,12 @@ def delete_prompt(user: User, prompt_id: str) -> PromptRecord:
 
 def activate_prompt(user: User, prompt_id: str) -> PromptRecord:
     """Make the prompt the active one; 404 if a racing request deleted it meanwhile (the
-    foreign key refuses a pointer to a deleted prompt)."""
-    record = PromptRecord.of(get_prompt(user, prompt_id))
+    foreign key refuses a pointer to a deleted prompt).
+
+    The prompt's row is locked before the user's, the order a deletion takes them in (the
+    prompt, then its ON DELETE SET NULL on the user): the other order could deadlock with it.
+    """
+    record = PromptRecord.of(get_prompt(user, prompt_id, key_share=True))
     try:
         db.session.execute(
             update(User).where(User.id == user.id).values(active_prompt_id=record.id)

@@ -8,8 +8,9 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 
+import pytest
 import requests
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select, text
 
 from chatapp.extensions import db
 from chatapp.models import Message
@@ -66,19 +67,20 @@ def test_changing_activating_and_deleting_one_prompt_at_once(live_server, make_u
     bob = make_user("bob")
     seen: Counter = Counter()
     for round_number in range(ROUNDS):
-        created = requests.post(
-            f"{live_server.url}/system-prompts",
-            json={"name": "Racer", "content": "go"},
-            headers=bob.headers,
-            timeout=30,
-        )
-        assert created.status_code == 200, created.text
+        create_racer(live_server.url, bob)
         responses = at_once(prompt_race(live_server.url, bob, round_number))
         seen += statuses(responses)
         assert set(statuses(responses)) <= OK_STATUSES, [r.text for r in responses]
         assert_prompts_consistent(live_server.url, bob)
         delete_if_there(f"{live_server.url}/system-prompts/racer", bob)
     assert seen[200] > 0
+
+
+def create_racer(url: str, user: conftest.TestUser) -> None:
+    """The prompt `racer` that the races below are about."""
+    body = {"name": "Racer", "content": "go"}
+    created = requests.post(f"{url}/system-prompts", json=body, headers=user.headers, timeout=30)
+    assert created.status_code == 200, created.text
 
 
 def assert_prompts_consistent(url: str, user: conftest.TestUser) -> None:
@@ -203,3 +205,40 @@ def test_turns_racing_on_one_users_chats_are_all_stored_and_all_counted(live_ser
         stored = db.session.scalar(select(func.count(Message.id)))
         db.session.remove()
     assert stored == len(chats) + 2 * turns  # each chat's system message, then two a turn
+
+
+# SQLite locks the whole database: there, no two rows are taken in any order.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_activating_a_prompt_locks_it_before_the_user_as_a_deletion_does(live_server, make_user):
+    """A deletion locks the prompt, then its ON DELETE SET NULL the user: an activation that
+    took the user's row first deadlocked with it (a 503). Here a transaction holds the prompt
+    as a deletion would, and then wants the user's row, while the activation waits."""
+    bob = make_user("bob")
+    create_racer(live_server.url, bob)
+    with live_server.app.app_context():
+        engine = db.engine
+    with engine.connect() as deleting:
+        deleting.execute(text("SET lock_timeout = '5s'"))
+        prompt_id = deleting.execute(
+            text("SELECT id FROM system_prompts WHERE slug = 'racer' FOR UPDATE")
+        ).scalar_one()
+        responses: list[requests.Response] = []
+        activate = caller("POST", f"{live_server.url}/system-prompts/racer/activate", bob.headers)
+        activating = threading.Thread(target=lambda: responses.append(activate()))
+        activating.start()
+        wait_for(lambda: lock_waits(engine) == 1)  # the activation, stuck
+        deleting.execute(
+            text("UPDATE users SET updated_at = now() WHERE username = 'bob'")
+        )  # waits for no one: the activation holds nothing of the user's yet
+        deleting.execute(text("DELETE FROM system_prompts WHERE id = :id"), {"id": prompt_id})
+        deleting.commit()
+    activating.join(timeout=30)
+    assert responses[0].status_code == 404, responses[0].text
+
+
+def lock_waits(engine: Engine) -> int:
+    """How many sessions of the database wait for a lock (from a connection of its own: a
+    transaction sees the statistics views as they were when it first read them)."""
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+    with engine.connect() as watching:
+        return watching.execute(text(waiting + " AND wait_event_type = 'Lock'")).scalar_one()
